@@ -1,0 +1,108 @@
+"""Build nbgrader source notebooks from reviewable plain-text cell files.
+
+``course/<assignment>.cells`` is a sequence of cells, each opened by a marker
+line::
+
+    # %% md                               plain markdown
+    # %% code                             plain code cell the student may edit
+    # %% setup id=imports                 locked code cell (imports, data)
+    # %% solution id=unbroadcast          autograded solution code (BEGIN/END SOLUTION)
+    # %% tests id=test_unbroadcast points=10   locked check-API test cell
+    # %% answer id=proof_mle points=10    manually graded markdown answer
+    # %% rubric id=proof_mle_rubric       manually graded task cell (0 points) holding a mark scheme
+
+Markdown is written as is (not commented out). The builder writes
+``source/<assignment>/<assignment>.ipynb`` with outputs cleared.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+MARKER = re.compile(r"^# %% (?P<kind>md|code|setup|solution|tests|answer|rubric)(?P<attrs>(?: \w+=\S+)*)\s*$")
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+class CellFileError(ValueError):
+    pass
+
+
+def parse_cells(text: str) -> list[dict]:
+    cells, current = [], None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = MARKER.match(line)
+        if m:
+            attrs = dict(a.split("=", 1) for a in m.group("attrs").split())
+            current = {"kind": m.group("kind"), "attrs": attrs, "lines": [], "line": lineno}
+            cells.append(current)
+        elif current is None:
+            if line.strip():
+                raise CellFileError(f"line {lineno}: text before the first cell marker")
+        else:
+            current["lines"].append(line)
+    for cell in cells:
+        cell["source"] = "\n".join(cell.pop("lines")).strip("\n")
+    return cells
+
+
+def _meta(kind: str, attrs: dict, line: int) -> dict:
+    if kind in ("md", "code"):
+        return {}
+    if "id" not in attrs:
+        raise CellFileError(f"cell at line {line}: a {kind} cell needs id=")
+    grade = kind in ("tests", "answer")
+    meta = {"grade": grade, "grade_id": attrs["id"], "locked": kind in ("setup", "tests", "rubric"),
+            "schema_version": 3, "solution": kind in ("solution", "answer"), "task": kind == "rubric"}
+    if grade or kind == "rubric":
+        meta["points"] = float(attrs.get("points", 0)) if kind == "rubric" else float(attrs["points"])
+        if meta["points"] == int(meta["points"]):
+            meta["points"] = int(meta["points"])
+    return {"nbgrader": meta}
+
+
+def build_notebook(text: str):
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in parse_cells(text):
+        kind, meta = cell["kind"], _meta(cell["kind"], cell["attrs"], cell["line"])
+        if kind in ("md", "answer", "rubric"):
+            nbcell = new_markdown_cell(cell["source"], metadata=meta)
+        else:
+            nbcell = new_code_cell(cell["source"], metadata=meta)
+        if meta.get("nbgrader", {}).get("locked"):
+            nbcell.metadata["deletable"] = False
+            nbcell.metadata["editable"] = False
+        nb.cells.append(nbcell)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i:03d}"  # stable ids keep rebuilds byte-identical
+    return nb
+
+
+def build(course_dir: Path, source_dir: Path, assignments=None) -> list[Path]:
+    written = []
+    for cell_file in sorted(course_dir.glob("*.cells")):
+        name = cell_file.stem
+        if assignments and name not in assignments:
+            continue
+        nb = build_notebook(cell_file.read_text(encoding="utf-8"))
+        target = source_dir / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def main(argv=None) -> int:
+    root = Path.cwd()
+    for path in build(root / "course", root / "source", argv or None):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

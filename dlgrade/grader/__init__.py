@@ -1,0 +1,1 @@
+"""Grader-side machinery. Never imported by a student's kernel."""

@@ -1,0 +1,134 @@
+"""Static audit of the code a student wrote, run in the grader process.
+
+Two questions are asked of every cell the student controls:
+- does a solution cell reach for a forbidden shortcut (autodiff, file I/O)?
+  Then the checks of the functions it defines score zero.
+- does any cell reach for the machinery of the kernel itself (IPython hooks,
+  ``sys.modules``, ``builtins``, ``ctypes``, subprocesses)? Then the whole
+  notebook's autograded checks score zero, unless the policy says flag only.
+The audit reads source text; it never runs it.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+TAMPER_NAMES = {
+    "get_ipython", "__builtins__", "__import__", "builtins", "importlib", "ctypes", "subprocess",
+    "sys.modules", "sys.settrace", "sys.setprofile", "sys._getframe", "sys.exit", "os._exit",
+    "os.system", "os.popen", "os.fork", "os.kill", "os.execv", "os.execl", "os.spawnl",
+    "multiprocessing", "gc.get_objects", "gc.get_referrers", "inspect.currentframe", "inspect.stack",
+    "ipykernel", "dlgrade", "exec", "eval", "compile", "globals", "signal", "pickle",
+}
+# attribute names that are suspicious whatever object they hang off
+TAMPER_ATTRS = {
+    "set_custom_exc", "input_transformers_post", "input_transformers_cleanup", "showtraceback",
+    "user_ns", "run_cell", "register_magic_function", "__globals__", "__subclasses__", "__code__",
+    "__builtins__", "f_globals", "f_locals", "f_back",
+}
+FILE_NAMES = {"open", "io.open", "os.open", "os.listdir", "os.scandir", "os.walk", "np.load", "np.fromfile",
+              "numpy.load", "numpy.fromfile", "np.loadtxt", "numpy.loadtxt", "pathlib", "glob", "shutil",
+              "os.path.exists", "os.chdir"}
+AUTODIFF_NAMES = {"torch", "autograd", "jax", "functorch", "tensorflow", "sympy"}
+MAGIC_LINE = re.compile(r"^\s*[%!]")
+
+
+@dataclass
+class AuditResult:
+    blocked: dict = field(default_factory=dict)   # function name -> reason
+    tampering: list = field(default_factory=list)  # reasons that void the notebook
+    notes: list = field(default_factory=list)      # flagged only
+
+    @property
+    def voids_notebook(self) -> bool:
+        return bool(self.tampering)
+
+
+def _dotted(node) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def used_names(tree: ast.AST) -> set[str]:
+    """Every dotted name, imported module and string attribute a cell mentions."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            dotted = _dotted(node)
+            if dotted:
+                parts = dotted.split(".")
+                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            if isinstance(node, ast.Attribute) and node.attr in TAMPER_ATTRS:
+                names.add(node.attr)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # getattr(x, "input_transformers_post") is the same reach as the attribute
+            if node.value in TAMPER_NAMES or node.value in TAMPER_ATTRS:
+                names.add(node.value)
+    return names
+
+
+def defined_names(tree: ast.AST) -> set[str]:
+    out = set()
+    for node in tree.body if isinstance(tree, ast.Module) else []:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return out
+
+
+def parse_cell(source: str) -> tuple[ast.AST | None, bool]:
+    """Parse a code cell; IPython magics count as tampering-grade lines."""
+    has_magic = any(MAGIC_LINE.match(line) for line in source.splitlines())
+    cleaned = "\n".join("" if MAGIC_LINE.match(line) else line for line in source.splitlines())
+    try:
+        return ast.parse(cleaned), has_magic
+    except SyntaxError:
+        return None, has_magic
+
+
+def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions: set,
+                allow_magics: set = frozenset({"%matplotlib inline"})) -> AuditResult:
+    """student_cells: (label, source, is_solution) for every cell the student controls."""
+    result = AuditResult()
+    for label, source, is_solution in student_cells:
+        magic_lines = [ln.strip() for ln in source.splitlines() if MAGIC_LINE.match(ln)]
+        tree, _ = parse_cell(source)
+        if tree is None:
+            if is_solution:
+                result.notes.append(f"{label}: does not parse as Python")
+            continue
+        names = used_names(tree)
+        reach = sorted(n for n in names if n in TAMPER_NAMES or n in TAMPER_ATTRS)
+        odd_magics = [m for m in magic_lines if m not in allow_magics]
+        if reach or odd_magics:
+            what = ", ".join(reach + odd_magics)
+            result.tampering.append(f"{label} uses {what}, which reaches into the kernel or the system")
+        if is_solution:
+            bad = sorted(n for n in names if n in forbidden_in_solutions or n in FILE_NAMES)
+            if bad:
+                reason = f"the solution in {label} uses {', '.join(bad)}, which this question forbids"
+                owned = defined_names(tree) & all_functions
+                for fn in owned or all_functions & names:
+                    result.blocked[fn] = reason
+                if not owned:
+                    result.notes.append(reason)
+    return result

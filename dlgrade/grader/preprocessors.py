@@ -1,0 +1,147 @@
+"""nbgrader preprocessors that put verdicts outside the student's kernel.
+
+``VerifyChecks`` sits between ``Execute`` and ``SaveAutoGrades``. For every
+autograded test cell it takes the cell's source from the gradebook (never from
+the submission), re-plays the check calls in verify mode, and rewrites the
+cell's outputs to exactly what ``SaveAutoGrades`` turns into the earned
+points: one stdout stream with the verdicts and one ``execute_result`` holding
+the score. Everything the kernel printed in that cell is dropped.
+
+``HideHiddenTests`` runs in ``generate_feedback`` and replaces the hidden
+region of each test cell with a one-line placeholder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List, Unicode
+
+from .. import hw
+from .audit import AuditResult, audit_cells
+from .verify import CellResult, verify_cell
+
+SIDECAR_SUFFIX = ".dlgrade.json"
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$",
+                           re.S | re.M)
+
+
+class VerifyChecks(NbGraderPreprocessor):
+    """Score every check-API test cell from trusted source and plain-data records."""
+
+    tamper_policy = Unicode(
+        "zero", help="'zero': tampering voids the notebook's autograded points; 'flag': report only"
+    ).tag(config=True)
+    flag_only_functions = List(
+        [], help="Functions whose forbidden-shortcut audit only flags instead of scoring zero"
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        assignment, notebook = info["assignment"], info["notebook"]
+        student = info["student"]
+        try:
+            registry = hw.registry(assignment)
+            forbidden = hw.forbidden_in_solutions(assignment)
+        except ImportError:
+            registry, forbidden = None, set()
+        with Gradebook(info["db_url"]) as gb:
+            trusted = self._trusted_sources(gb, notebook, assignment)
+        audit = self._audit(nb, trusted, registry, forbidden)
+        results = []
+        for cell in nb.cells:
+            if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
+                continue
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            source = trusted.get(grade_id)
+            max_points = float(cell.metadata.nbgrader.get("points", 0))
+            if source is None or registry is None:
+                result = CellResult(grade_id, max_points)
+                result.problems.append("this test cell is unknown to the gradebook or has no checks;"
+                                       " scored 0")
+            else:
+                result = verify_cell(grade_id, source, max_points, cell.get("outputs", []), registry,
+                                     student, audit.blocked)
+            if audit.voids_notebook and self.tamper_policy == "zero":
+                result.checks = [c.__class__(c.check_id, c.hidden, c.points, 0.0, c.text, c.tamper_signal)
+                                 for c in result.checks]
+                result.problems.append("autograded points withheld: " + "; ".join(audit.tampering))
+            self._write_outputs(cell, result)
+            results.append(result)
+        self._write_sidecar(nb, resources, results, audit)
+        return nb, resources
+
+    @staticmethod
+    def _trusted_sources(gb, notebook, assignment) -> dict:
+        try:
+            nb_entry = gb.find_notebook(notebook, assignment)
+        except MissingEntry:
+            return {}
+        return {c.name: c.source for c in nb_entry.source_cells}
+
+    def _audit(self, nb, trusted, registry, forbidden) -> AuditResult:
+        student_cells = []
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            grade_id = meta.get("grade_id")
+            is_solution = bool(meta.get("solution"))
+            # cells restored from the gradebook are the instructor's, not the student's
+            if grade_id in trusted and not is_solution and cell.source == trusted[grade_id]:
+                continue
+            label = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+            student_cells.append((label, cell.source, is_solution))
+        functions = set()
+        if registry is not None:
+            for spec in registry.checks.values():
+                functions.update(spec.functions)
+        result = audit_cells(student_cells, forbidden, functions)
+        for fn in self.flag_only_functions:
+            if fn in result.blocked:
+                result.notes.append(f"(flag only) {result.blocked.pop(fn)}")
+        return result
+
+    @staticmethod
+    def _write_outputs(cell, result: CellResult) -> None:
+        awarded = min(max(result.awarded, 0.0), result.max_points)
+        cell.outputs = [
+            new_output("stream", name="stdout", text=result.text()),
+            new_output("execute_result", data={"text/plain": repr(float(awarded))},
+                       execution_count=cell.get("execution_count")),
+        ]
+
+    @staticmethod
+    def _write_sidecar(nb, resources, results, audit: AuditResult) -> None:
+        summary = {
+            "cells": {r.grade_id: {"awarded": r.awarded, "max": r.max_points, "problems": r.problems,
+                                   "checks": [{"id": c.check_id, "hidden": c.hidden, "points": c.points,
+                                               "awarded": c.awarded, "tamper_signal": c.tamper_signal}
+                                              for c in r.checks]}
+                      for r in results},
+            "audit": {"blocked": audit.blocked, "tampering": audit.tampering, "notes": audit.notes},
+        }
+        nb.metadata["dlgrade"] = summary
+        path = resources.get("metadata", {}).get("path")
+        if path and os.path.isdir(path):
+            target = os.path.join(path, resources["nbgrader"]["notebook"] + SIDECAR_SUFFIX)
+            with open(target, "w", encoding="utf-8") as fh:
+                json.dump(summary, fh, indent=1, sort_keys=True)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback shows the verdicts but never the hidden test text."""
+
+    placeholder = Unicode("# hidden checks: their results are in the output below").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
+            cell.source = HIDDEN_REGION.sub(self.placeholder, cell.source)
+            if "BEGIN HIDDEN TESTS" in cell.source:  # unterminated region: drop the rest
+                cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0] + self.placeholder
+        return cell, resources

@@ -1,0 +1,164 @@
+"""Verify mode: score a test cell from its trusted source and the kernel's records.
+
+Nothing here imports or calls student code. The test-cell source is parsed,
+not executed: every statement must be a literal ``check(...)`` call, which is
+the whole vocabulary of a test cell. Each call is re-played against the
+registry: cases are regenerated from the seed, references are computed here,
+and the record the kernel left behind is compared with them.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .. import records
+from ..checks import Registry, format_verdict, judge_case, make_cases, seed_tag
+
+
+class SourceError(ValueError):
+    """The test cell is not a list of check calls (an instructor error)."""
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    check_id: str
+    points: float
+    hidden: bool
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    hidden: bool
+    points: float
+    awarded: float
+    text: str
+    tamper_signal: bool = False
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    max_points: float
+    checks: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    @property
+    def awarded(self) -> float:
+        return sum(c.awarded for c in self.checks)
+
+    def text(self) -> str:
+        lines = [c.text for c in self.checks] + [f"[NOTE] {p}" for p in self.problems]
+        lines.append(f"Score for {self.grade_id}: {self.awarded:g} / {self.max_points:g}")
+        return "\n".join(lines) + "\n"
+
+
+def parse_check_calls(source: str) -> list[CheckCall]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise SourceError(f"test cell does not parse: {exc}") from exc
+    calls = []
+    for stmt in tree.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"):
+            raise SourceError(f"line {stmt.lineno}: a test cell may only contain check(...) calls")
+        try:
+            args = [ast.literal_eval(a) for a in call.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        except ValueError as exc:
+            raise SourceError(f"line {stmt.lineno}: check() arguments must be literals") from exc
+        if len(args) != 1 or not isinstance(args[0], str) or set(kwargs) - {"points", "hidden"}:
+            raise SourceError(f"line {stmt.lineno}: expected check('id', points=N, hidden=...)")
+        points = kwargs.get("points")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+            raise SourceError(f"line {stmt.lineno}: points must be a non-negative number")
+        calls.append(CheckCall(args[0], float(points), bool(kwargs.get("hidden", False))))
+    keys = [(c.check_id, c.hidden) for c in calls]
+    if len(set(keys)) != len(keys):
+        raise SourceError("the same check appears twice in one cell")
+    return calls
+
+
+def collect_records(outputs) -> tuple[dict, list]:
+    """Map (check id, hidden) to the one record the kernel emitted for it."""
+    found, problems, dupes = {}, [], set()
+    for output in outputs or []:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        if records.MIME not in output.get("data", {}):
+            continue
+        try:
+            rec = records.load_output_record(output)
+        except records.RecordError as exc:
+            problems.append(f"discarded a record: {exc}")
+            continue
+        key = (rec.get("check"), rec.get("hidden"))
+        if key in found:
+            dupes.add(key)
+        found[key] = rec
+    for key in dupes:
+        problems.append(f"check {key[0]} left more than one record; none is trusted")
+        found.pop(key, None)
+    return found, problems
+
+
+def verify_check(registry: Registry, call: CheckCall, record: dict | None, student: str,
+                 blocked: dict) -> CheckResult:
+    if call.check_id not in registry:
+        text = f"[FAIL] {call.check_id}: unknown check (grader configuration error)  0/{call.points:g}"
+        return CheckResult(call.check_id, call.hidden, call.points, 0.0, text)
+    spec = registry[call.check_id]
+    for fn in spec.functions:
+        if fn in blocked:
+            text = (f"[FAIL] {spec.id}: {spec.title}  0/{call.points:g}\n"
+                    f"    not graded: {blocked[fn]}")
+            return CheckResult(spec.id, call.hidden, call.points, 0.0, text)
+    tag = seed_tag(call.hidden, student)
+    cases = make_cases(registry, spec, tag)
+    failures = []
+    if record is None:
+        failures = [("all", "no record of this check reached the grader (the cell did not run,"
+                            " was interrupted, or the check was bypassed)")]
+    elif record.get("seed_tag") != tag or record.get("assignment") != registry.assignment:
+        failures = [("all", "the recorded answers are for different cases than this submission's")]
+    elif not isinstance(record.get("cases"), list) or len(record["cases"]) != len(cases):
+        failures = [("all", "the record does not hold one answer per case")]
+    else:
+        for (label, inputs), entry in zip(cases, record["cases"]):
+            try:
+                expected = spec.reference(inputs)
+            except Exception as exc:  # a grader bug must never turn into points
+                failures.append((label, f"grader error computing the reference: {exc!r}"))
+                continue
+            reason = judge_case(spec, inputs, entry, expected, call.hidden)
+            if reason:
+                failures.append((label, reason))
+    awarded = 0.0 if failures else call.points
+    text = format_verdict(spec, call.points, awarded, failures, len(cases), call.hidden)
+    tamper = bool(record) and record.get("kernel_verdict") == "pass" and bool(failures)
+    if tamper:
+        text += ("\n    warning: the notebook showed a pass for this check but the grader's own"
+                 " verification failed (possible tampering; flagged for review)")
+    return CheckResult(spec.id, call.hidden, call.points, awarded, text, tamper)
+
+
+def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry: Registry,
+                student: str, blocked: dict) -> CellResult:
+    result = CellResult(grade_id, max_points)
+    try:
+        calls = parse_check_calls(source)
+    except SourceError as exc:
+        result.problems.append(f"grader configuration error in {grade_id}: {exc}; scored 0")
+        return result
+    found, problems = collect_records(outputs)
+    result.problems.extend(problems)
+    for call in calls:
+        result.checks.append(verify_check(registry, call, found.get((call.check_id, call.hidden)),
+                                          student, blocked))
+    total = sum(c.points for c in calls)
+    if abs(total - max_points) > 1e-9:
+        result.problems.append(f"check points sum to {total:g} but the cell is worth {max_points:g};"
+                               " scored 0 (grader configuration error)")
+        result.checks = [CheckResult(c.check_id, c.hidden, c.points, 0.0, c.text) for c in result.checks]
+    return result
