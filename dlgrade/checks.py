@@ -209,3 +209,15 @@ def make_check(registry: Registry) -> Callable:
 
     check.registry = registry
     return check
+
+
+def outcome(fn, *args, expect=(ValueError,), **kwargs):
+    """Call student code where raising is a valid answer.
+
+    Returns the value, or the string ``"raised <Name>"`` when ``fn`` raised
+    one of ``expect``; any other exception propagates (and the case fails).
+    """
+    try:
+        return fn(*args, **kwargs)
+    except expect as exc:
+        return f"raised {type(exc).__name__}"

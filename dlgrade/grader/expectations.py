@@ -1,0 +1,43 @@
+"""What a catalogue entry must score, stated once for tests, demo and benchmark."""
+from __future__ import annotations
+
+from .localcourse import Graded
+from .submissions import Variant
+
+
+def autograded_total(g: Graded) -> float:
+    return sum(v or 0.0 for v in g.cells.values() if v is not None)
+
+
+def check_ids(g: Graded) -> set:
+    return {c["id"] for c in g.checks}
+
+
+def problems_with(variant: Variant, graded: Graded, baseline: Graded | None) -> list[str]:
+    """Empty when ``graded`` is what ``variant`` promises; otherwise what went wrong."""
+    if graded.score is None:
+        return [f"{variant.student_id} was not graded: {graded.problems}\n{graded.log[-3000:]}"]
+    out = []
+    if variant.kind == "alternative":
+        for cid in sorted(check_ids(graded)):
+            got, total = graded.check_points(cid)
+            if got < total:
+                out.append(f"correct alternative lost points on {cid}: {got:g}/{total:g}")
+        if not graded.checks:
+            out.append("no checks were graded")
+    elif variant.kind == "wrong":
+        for cid in variant.fails:
+            got, total = graded.check_points(cid)
+            if total == 0:
+                out.append(f"intended check {cid} was not graded at all")
+            elif got >= total:
+                out.append(f"wrong answer kept full marks on its intended check {cid}")
+        for cid in sorted(check_ids(graded) - set(variant.fails)):
+            got, total = graded.check_points(cid)
+            if got < total:
+                out.append(f"wrong answer also lost points on unrelated check {cid}: {got:g}/{total:g}")
+    elif variant.kind == "attack":
+        limit = autograded_total(baseline) if baseline is not None else 0.0
+        if autograded_total(graded) > limit + 1e-9:
+            out.append(f"attack gained points: {autograded_total(graded):g} > {limit:g}")
+    return out

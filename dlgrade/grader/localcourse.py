@@ -1,0 +1,135 @@
+"""Throw-away nbgrader course directories, graded in parallel shards.
+
+Used by the grader's self-tests, the demo cohort and the benchmark. Each
+shard is its own course directory with its own copy of the gradebook, so
+parallel shards never share a SQLite file; results are read back from each
+shard's gradebook and the verifier's sidecar files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .preprocessors import SIDECAR_SUFFIX
+from .submissions import write_submission
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def nbgrader_env() -> dict:
+    env = dict(os.environ)
+    # nbgrader runs the alembic CLI when it creates a gradebook
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run_nbgrader(args: list, cwd: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def init_course(root: Path, assignments, repo: Path = REPO) -> Path:
+    """A course at ``root`` with the repo's config and source, assignments released."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(repo / "nbgrader_config.py", root / "nbgrader_config.py")
+    for hw in assignments:
+        dst = root / "source" / hw
+        if dst.exists():
+            shutil.rmtree(dst)
+        shutil.copytree(repo / "source" / hw, dst)
+        for args in (["db", "assignment", "add", hw], ["generate_assignment", hw, "--force"]):
+            proc = run_nbgrader(args, root)
+            if proc.returncode != 0:
+                raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return root
+
+
+def read_notebook(root: Path, folder: str, hw: str):
+    return nbformat.read(str(root / folder / hw / f"{hw}.ipynb"), as_version=4)
+
+
+@dataclass
+class Graded:
+    student: str
+    score: float | None
+    max_score: float
+    cells: dict = field(default_factory=dict)      # grade_id -> auto score
+    checks: list = field(default_factory=list)     # sidecar check entries
+    audit: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+    log: str = ""
+    autograded: Path | None = None
+
+    def check_points(self, check_id: str) -> tuple[float, float]:
+        got = sum(c["awarded"] for c in self.checks if c["id"] == check_id)
+        out_of = sum(c["points"] for c in self.checks if c["id"] == check_id)
+        return got, out_of
+
+
+def _make_shard(root: Path, index: int) -> Path:
+    shard = root / "shards" / str(index)
+    if shard.exists():
+        shutil.rmtree(shard)
+    shard.mkdir(parents=True)
+    shutil.copy(root / "gradebook.db", shard / "gradebook.db")
+    shutil.copy(root / "nbgrader_config.py", shard / "nbgrader_config.py")
+    for folder in ("source", "release"):
+        os.symlink(root / folder, shard / folder)
+    return shard
+
+
+def _read_results(shard: Path, hw: str, students, log: str) -> dict:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    with Gradebook(f"sqlite:///{shard / 'gradebook.db'}") as gb:
+        for sid in students:
+            graded = Graded(sid, None, 0.0, log=log)
+            try:
+                sub = gb.find_submission(hw, sid)
+                graded.score, graded.max_score = sub.score, sub.max_score
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        graded.cells[grade.name] = grade.auto_score
+            except MissingEntry:
+                graded.problems.append("no submission in the gradebook")
+            folder = shard / "autograded" / sid / hw
+            sidecar = folder / f"{hw}{SIDECAR_SUFFIX}"
+            if sidecar.exists():
+                data = json.loads(sidecar.read_text())
+                graded.audit = data.get("audit", {})
+                for cell in data.get("cells", {}).values():
+                    graded.checks.extend(cell.get("checks", []))
+                    graded.problems.extend(cell.get("problems", []))
+            graded.autograded = folder / f"{hw}.ipynb"
+            out[sid] = graded
+    return out
+
+
+def grade(root: Path, hw: str, submissions: dict, workers: int = 2, timeout: float = 1800) -> dict:
+    """Autograde ``{student: notebook}`` in ``workers`` parallel shards of ``root``."""
+    students = sorted(submissions)
+    shards = [students[i::workers] for i in range(workers) if students[i::workers]]
+
+    def run(index_and_ids):
+        index, ids = index_and_ids
+        shard = _make_shard(root, index)
+        for sid in ids:
+            write_submission(submissions[sid], shard / "submitted" / sid / hw / f"{hw}.ipynb")
+        proc = run_nbgrader(["autograde", hw, "--force"], shard, timeout=timeout)
+        return _read_results(shard, hw, ids, proc.stdout + proc.stderr)
+
+    results = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(run, enumerate(shards)):
+            results.update(part)
+    return results

@@ -1,0 +1,15 @@
+"""Catalogues of synthetic submissions, one module per assignment, plus shared attacks.
+
+Each assignment module defines ``WRONG``, ``ALTERNATIVES`` and ``ATTACKS``
+(lists of :class:`dlgrade.grader.submissions.Variant`). ``shared_attacks``
+holds attacks that need no knowledge of any assignment.
+"""
+import importlib
+
+
+def load(assignment: str, include_shared: bool = False) -> list:
+    mod = importlib.import_module(f"grader_tests.catalogues.{assignment}")
+    out = list(mod.WRONG) + list(mod.ALTERNATIVES) + list(getattr(mod, "ATTACKS", []))
+    if include_shared:
+        out += list(importlib.import_module("grader_tests.catalogues.shared_attacks").ATTACKS)
+    return out

@@ -1,0 +1,68 @@
+"""Grade one assignment's reference, blank and catalogue submissions and report.
+
+    python scripts/try_catalogue.py vjp_autograd [--only NAME ...] [--workers 2]
+
+For authors of assignments: the same expectations as grader_tests, with a
+readable table and each failing verdict printed.
+"""
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from dlgrade.grader import localcourse  # noqa: E402
+from dlgrade.grader.expectations import problems_with  # noqa: E402
+from dlgrade.grader.submissions import Variant, build_submission  # noqa: E402
+from grader_tests.catalogues import load  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("assignment")
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--show", action="store_true", help="print the verdict text of every test cell")
+    args = ap.parse_args()
+    hw = args.assignment
+    root = Path(tempfile.mkdtemp(prefix=f"try-{hw}-"))
+    t0 = time.time()
+    localcourse.init_course(root, [hw])
+    src, rel = localcourse.read_notebook(root, "source", hw), localcourse.read_notebook(root, "release", hw)
+    variants = [Variant("solution", "reference"), Variant("notebook", "blank", base="blank")]
+    variants += [v for v in load(hw) if not args.only or v.name in args.only]
+    subs = {v.student_id: build_submission(v, src, rel) for v in variants}
+    results = localcourse.grade(root, hw, subs, workers=args.workers)
+    blank = results["blank-notebook"]
+    bad = 0
+    for v in variants:
+        g = results[v.student_id]
+        probs = problems_with(v, g, blank) if v.kind in ("wrong", "alternative", "attack") else []
+        if v.kind == "reference" and (g.score is None or g.score < sum(c["points"] for c in g.checks)):
+            probs.append(f"reference scored {g.score} of autograded {sum(c['points'] for c in g.checks)}")
+        status = "ok " if not probs else "BAD"
+        bad += bool(probs)
+        print(f"{status} {v.student_id:45s} score={g.score}/{g.max_score}")
+        for p in probs:
+            print("      ", p)
+        if (probs or args.show) and g.autograded and g.autograded.exists():
+            import nbformat
+            nb = nbformat.read(str(g.autograded), as_version=4)
+            for cell in nb.cells:
+                if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+                    for o in cell.outputs:
+                        if o.get("output_type") == "stream":
+                            print("        " + o["text"].replace("\n", "\n        "))
+    print(f"{len(variants)} submissions, {bad} unexpected, {time.time() - t0:.0f}s; course in {root}")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
