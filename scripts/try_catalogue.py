@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--show", action="store_true", help="print the verdict text of every test cell")
+    ap.add_argument("--shared", action="store_true", help="also run the shared attack catalogue")
     args = ap.parse_args()
     hw = args.assignment
     root = Path(tempfile.mkdtemp(prefix=f"try-{hw}-"))
@@ -35,7 +36,7 @@ def main():
     localcourse.init_course(root, [hw])
     src, rel = localcourse.read_notebook(root, "source", hw), localcourse.read_notebook(root, "release", hw)
     variants = [Variant("solution", "reference"), Variant("notebook", "blank", base="blank")]
-    variants += [v for v in load(hw) if not args.only or v.name in args.only]
+    variants += [v for v in load(hw, include_shared=args.shared) if not args.only or v.name in args.only]
     subs = {v.student_id: build_submission(v, src, rel) for v in variants}
     results = localcourse.grade(root, hw, subs, workers=args.workers)
     blank = results["blank-notebook"]

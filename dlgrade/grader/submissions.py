@@ -36,6 +36,7 @@ class Variant:
     fails: tuple = ()
     base: str = ""
     note: str = ""
+    flagged: bool = False          # the static audit must report tampering
 
     @property
     def student_id(self) -> str:

@@ -11,5 +11,6 @@ def load(assignment: str, include_shared: bool = False) -> list:
     mod = importlib.import_module(f"grader_tests.catalogues.{assignment}")
     out = list(mod.WRONG) + list(mod.ALTERNATIVES) + list(getattr(mod, "ATTACKS", []))
     if include_shared:
-        out += list(importlib.import_module("grader_tests.catalogues.shared_attacks").ATTACKS)
+        shared = importlib.import_module("grader_tests.catalogues.shared_attacks")
+        out += list(shared.ATTACKS) + list(shared.ALTERNATIVES)
     return out
