@@ -12,8 +12,8 @@ import numpy as np
 
 from .records import Opaque
 
-RTOL = 1e-7
-ATOL = 1e-9
+RTOL = 1e-9
+ATOL = 1e-11
 
 
 @dataclass

@@ -40,4 +40,6 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None) -> 
         limit = autograded_total(baseline) if baseline is not None else 0.0
         if autograded_total(graded) > limit + 1e-9:
             out.append(f"attack gained points: {autograded_total(graded):g} > {limit:g}")
+        if variant.flagged and not graded.audit.get("tampering"):
+            out.append("the audit did not report this attack")
     return out

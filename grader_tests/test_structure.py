@@ -1,0 +1,149 @@
+"""Static properties of the course: notebooks, points, release, student package."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlgrade import hw as hwmod
+from dlgrade.grader import release as rel
+from dlgrade.grader.submissions import reference_answers
+from dlgrade.grader.verify import parse_check_calls
+from grader_tests.catalogues import load
+from grader_tests.conftest import ASSIGNMENTS
+
+REPO = Path(__file__).resolve().parents[1]
+MIN_CATALOGUE = {"vjp_autograd": (15, 5), "jacobians": (15, 5), "probability": (12, 4),
+                 "mle_map": (12, 4), "ridge_regression": (12, 4)}
+
+
+def source_nb(hw):
+    return nbformat.read(str(REPO / "source" / hw / f"{hw}.ipynb"), as_version=4)
+
+
+def release_nb(hw):
+    return nbformat.read(str(REPO / "release" / hw / f"{hw}.ipynb"), as_version=4)
+
+
+def nbmeta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def test_all_five_assignments_exist():
+    assert set(ASSIGNMENTS) == set(hwmod.ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_source_outputs_cleared(hw):
+    for cell in source_nb(hw).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_grade_ids_unique_and_points_total_100(hw):
+    cells = [c for c in source_nb(hw).cells if nbmeta(c)]
+    ids = [nbmeta(c)["grade_id"] for c in cells]
+    assert len(ids) == len(set(ids))
+    total = sum(float(nbmeta(c).get("points", 0)) for c in cells if nbmeta(c).get("grade") or nbmeta(c).get("task"))
+    assert total == pytest.approx(100)
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_test_cells_are_declarative_checks(hw):
+    registry = hwmod.registry(hw)
+    used = set()
+    for cell in source_nb(hw).cells:
+        m = nbmeta(cell)
+        if not (m.get("grade") and cell.cell_type == "code" and not m.get("solution")):
+            continue
+        calls = parse_check_calls(cell.source)
+        assert calls, f"{m['grade_id']} has no checks"
+        assert sum(c.points for c in calls) == pytest.approx(float(m["points"])), m["grade_id"]
+        assert any(not c.hidden for c in calls), f"{m['grade_id']} has no visible check for students"
+        assert any(c.hidden for c in calls), f"{m['grade_id']} has no hidden check"
+        for c in calls:
+            assert c.check_id in registry, c.check_id
+            used.add(c.check_id)
+        lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        assert len(lines) == len(calls), "one line per check"
+    assert used == set(registry.checks), f"checks never used: {set(registry.checks) - used}"
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_catalogue_sizes(hw):
+    wrong_min, alt_min = MIN_CATALOGUE[hw]
+    entries = load(hw)
+    assert sum(v.kind == "wrong" for v in entries) >= wrong_min
+    assert sum(v.kind == "alternative" for v in entries) >= alt_min
+    names = [v.student_id for v in entries]
+    assert len(names) == len(set(names))
+    registry = hwmod.registry(hw)
+    for v in entries:
+        for cid in v.fails:
+            assert cid in registry, f"{v.name} names unknown check {cid}"
+
+
+def test_release_and_source_match_a_fresh_build():
+    assert rel.drift(REPO) == []
+
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_release_holds_no_solutions_or_hidden_tests(hw):
+    text = (REPO / "release" / hw / f"{hw}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "hidden=True", "MARK SCHEME"):
+        assert marker not in text
+    released = "\n".join(c.source for c in release_nb(hw).cells)
+    for cell in source_nb(hw).cells:
+        if not nbmeta(cell).get("solution"):
+            continue
+        regions = SOLUTION_REGION.findall(cell.source) or [cell.source]
+        for region in regions:
+            lines = [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 20]
+            leaked = [ln for ln in lines if ln in released]
+            assert not leaked, f"{nbmeta(cell)['grade_id']} leaks {leaked[:2]}"
+
+
+def test_student_package_has_no_grader():
+    pkg = REPO / "release" / rel.STUDENT_PACKAGE / "dlgrade"
+    assert (pkg / "checks.py").exists() and (pkg / "hw").is_dir()
+    assert not (pkg / "grader").exists() and not (pkg / "authoring.py").exists()
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_release_runs_with_only_the_student_package(hw, tmp_path):
+    """A student with only release/ sees visible checks pass on correct work."""
+    from nbclient import NotebookClient
+
+    from dlgrade.grader.submissions import fill
+
+    nb = fill(release_nb(hw), reference_answers(source_nb(hw)))
+    path = tmp_path / f"{hw}.ipynb"
+    nbformat.write(nb, str(path))
+    student_pkg = REPO / "release" / rel.STUDENT_PACKAGE
+    env = {"PYTHONPATH": str(student_pkg), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path),
+           "MPLBACKEND": "Agg"}
+    code = (
+        "import nbformat, sys\n"
+        "from nbclient import NotebookClient\n"
+        f"nb = nbformat.read({str(path)!r}, as_version=4)\n"
+        "NotebookClient(nb, timeout=300, kernel_name='python3', allow_errors=True,"
+        f" resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute()\n"
+        f"nbformat.write(nb, {str(path)!r})\n"
+    )
+    where = subprocess.run([sys.executable, "-c", "import dlgrade; print(dlgrade.__file__)"], env=env,
+                           capture_output=True, text=True)
+    assert where.stdout.startswith(str(student_pkg)), where.stdout + where.stderr
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    done = nbformat.read(str(path), as_version=4)
+    text = "\n".join(o.get("text", "") for c in done.cells if c.cell_type == "code" for o in c.outputs
+                     if o.get("output_type") == "stream")
+    errors = [o for c in done.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
+    assert not errors, [e.get("ename") + ": " + e.get("evalue") for e in errors]
+    assert "[PASS]" in text and "[FAIL]" not in text, text[-3000:]
