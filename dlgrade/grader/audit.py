@@ -4,7 +4,9 @@ Two questions are asked of every cell the student controls:
 - does a solution cell reach for a forbidden shortcut (autodiff, file I/O)?
   Then the checks of the functions it defines score zero.
 - does any cell reach for the machinery of the kernel itself (IPython hooks,
-  ``sys.modules``, ``builtins``, ``ctypes``, subprocesses)? Then the whole
+  ``sys.modules``, ``builtins``, ``ctypes``, subprocesses), or for files from a
+  cell that is not a solution (the sandbox hides the course, and this catches
+  the attempt even without it)? Then the whole
   notebook's autograded checks score zero, unless the policy says flag only.
 The audit reads source text; it never runs it.
 """
@@ -117,7 +119,8 @@ def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions:
                 result.notes.append(f"{label}: does not parse as Python")
             continue
         names = used_names(tree)
-        reach = sorted(n for n in names if n in TAMPER_NAMES or n in TAMPER_ATTRS)
+        reach = sorted(n for n in names if n in TAMPER_NAMES or n in TAMPER_ATTRS
+                       or (not is_solution and n in FILE_NAMES))
         odd_magics = [m for m in magic_lines if m not in allow_magics]
         if reach or odd_magics:
             what = ", ".join(reach + odd_magics)
