@@ -137,6 +137,7 @@ def test_compare_names_classic_mistakes(expected, got, hint):
     ("import sys\nsys.modules['numpy'].allclose = lambda *a: True", False, False, True),
     ("ip = x\ngetattr(ip, 'set_custom_exc')((Exception,), h)", False, False, True),
     ("import torch\nprint(torch.ones(2))", False, False, False),   # exploring with torch is fine
+    ("import torch\ndef double(x):\n    return torch.ones(2)", False, True, False),  # renamed solution cell
     ("%matplotlib inline\nimport matplotlib.pyplot as plt", False, False, False),
     ("%load_ext something", False, False, True),
 ])

@@ -21,7 +21,7 @@ TAMPER_NAMES = {
     "sys.modules", "sys.settrace", "sys.setprofile", "sys._getframe", "sys.exit", "os._exit",
     "os.system", "os.popen", "os.fork", "os.kill", "os.execv", "os.execl", "os.spawnl",
     "multiprocessing", "gc.get_objects", "gc.get_referrers", "inspect.currentframe", "inspect.stack",
-    "ipykernel", "dlgrade", "exec", "eval", "compile", "globals", "signal", "pickle",
+    "ipykernel", "dlgrade", "exec", "eval", "compile", "globals", "signal", "pickle", "__main__",
 }
 # attribute names that are suspicious whatever object they hang off
 TAMPER_ATTRS = {
@@ -94,6 +94,8 @@ def defined_names(tree: ast.AST) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.update((a.asname or a.name).split(".")[0] for a in node.names)
     return out
 
 
@@ -119,6 +121,9 @@ def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions:
                 result.notes.append(f"{label}: does not parse as Python")
             continue
         names = used_names(tree)
+        # a cell that defines graded functions is held to the solution rules,
+        # whatever its metadata says (renaming a solution cell must not dodge them)
+        is_solution = is_solution or bool(defined_names(tree) & all_functions)
         reach = sorted(n for n in names if n in TAMPER_NAMES or n in TAMPER_ATTRS
                        or (not is_solution and n in FILE_NAMES))
         odd_magics = [m for m in magic_lines if m not in allow_magics]
