@@ -159,6 +159,11 @@ WRONG = [
         "    centred = samples - samples.mean(axis=0)\n"
         "    return centred.T @ centred / len(samples)\n")},
         fails=["sample_covariance", "sample_covariance.hidden"]),
+    # right numbers, forbidden shortcut: the static audit withholds the function's points
+    Wrong("sample_covariance_calls_np_cov", {"sample_covariance": (
+        "def sample_covariance(samples, ddof=1):\n"
+        "    return np.atleast_2d(np.cov(samples, rowvar=False, ddof=ddof))\n")},
+        fails=["sample_covariance", "sample_covariance.hidden"]),
 ]
 
 ALTERNATIVES = [
