@@ -124,9 +124,13 @@ def _error_text(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = ""
     for frame in reversed(tb):
-        if not frame.filename.startswith(os.path.dirname(__file__)):
-            where = f" (line {frame.lineno} of your code)"
-            break
+        # the student's own frames live in the kernel's cells, not in any installed package
+        if "site-packages" in frame.filename or frame.filename.startswith(os.path.dirname(__file__)):
+            continue
+        if frame.filename.startswith(sys.prefix) or frame.filename.startswith(sys.base_prefix):
+            continue
+        where = f" (line {frame.lineno} of your code)"
+        break
     text = f"{type(exc).__name__}: {exc}{where}"
     return text[:MAX_ERROR_CHARS]
 
@@ -159,7 +163,7 @@ def judge_case(check: Check, inputs: dict, entry: dict, expected, hidden: bool =
     if named:
         text += f" Likely mistake: {named}"
     elif check.hint:
-        text += f" Hint: {check.hint}"
+        text += f" {'Also: ' if 'Hint:' in text else 'Hint: '}{check.hint}"
     return text
 
 

@@ -44,8 +44,11 @@ def _shape_hint(expected: np.ndarray, got: np.ndarray) -> str:
     if len(gs) > len(es) or (len(gs) == len(es) and any(e == 1 and g != 1 for e, g in zip(es, gs))):
         tail = gs[len(gs) - len(es):] if len(es) else ()
         if all(e in (1, g) for e, g in zip(es, tail)):
-            return (" Hint: this looks like a missing unbroadcast: sum the gradient over the axes"
-                    " that broadcasting added or stretched from size 1.")
+            if len(gs) == len(es):
+                return (" Hint: this looks like a missing unbroadcast: sum the gradient over the axes"
+                        " that broadcasting stretched from size 1 (keepdims=True).")
+            return (" Hint: extra axes: sum over the axes that broadcasting added (a missing"
+                    " unbroadcast?) or that a contraction should have removed.")
     if got.size == expected.size:
         return " Hint: same number of entries, wrong arrangement (a reshape or an axis order)."
     if len(gs) < len(es):
