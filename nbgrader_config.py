@@ -29,6 +29,11 @@ c.Autograde.autograde_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.startup_timeout = 120
+# Student kernels run under bubblewrap (GraderExecute's kernel manager, dlgrade/grader/sandbox.py);
+# without it grading refuses unless DLGRADE_UNSAFE_NO_SANDBOX=1 (--unsafe-no-sandbox).
+c.GraderExecute.notebook_timeout = 600
+c.SandboxedKernelManager.address_space_limit = 4 * 2**30
+c.SandboxedKernelManager.file_size_limit = 256 * 2**20
 
 # Feedback shows verdicts, never hidden test text.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -26,12 +25,13 @@ from dlgrade import authoring
 from dlgrade.grader import localcourse
 from dlgrade.grader.execute import REPORT_SUFFIX
 from dlgrade.grader.sandbox import probe
-from dlgrade.grader.submissions import fill, insert_cells, reference_answers
+from dlgrade.grader.submissions import fill, insert_cells, reference_answers, write_submission
 
 REPO = Path(__file__).resolve().parents[1]
 HW = "tiny"
-CELL_TIMEOUT = 4
-NOTEBOOK_TIMEOUT = 25
+CELL_TIMEOUT = 8
+NOTEBOOK_TIMEOUT = 30
+WORKERS = 2
 
 SOURCE = '''\
 # %% setup id=setup
@@ -63,7 +63,9 @@ c.Autograde.autograde_preprocessors = [
     p for p in c.Autograde.autograde_preprocessors if p is not _VerifyChecks]
 c.GraderExecute.timeout = {CELL_TIMEOUT}
 c.GraderExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}
+c.GraderExecute.iopub_timeout = 4
 c.GraderExecute.max_stream_chars = 100_000
+c.GraderExecute.max_output_bytes = 4 * 2**20
 c.SandboxedKernelManager.address_space_limit = 3 * 2**30
 c.SandboxedKernelManager.process_limit = 64
 c.SandboxedKernelManager.file_size_limit = 8 * 2**20
@@ -108,7 +110,9 @@ FAULTS = {
                                  "while True:\n    time.sleep(0.1)\n")],
     # address space: MemoryError, later cells still run
     "memory-bomb": [("double", "_hog = bytearray(8 * 2**30)\n")],
-    "memory-creep": [("double", "_hog = []\nwhile True:\n    _hog.append(bytearray(2**26))\n")],
+    # many untouched 64 MiB blocks: the address space runs out long before the cell limit
+    "memory-creep": [("double", "import numpy as np\n_hog = []\nwhile True:\n"
+                                "    _hog.append(np.empty(2**23))\n")],
     # process limit: fork fails, later cells still run
     "fork-bomb": [("double", "import os\n_kids = []\ntry:\n    while True:\n        _pid = os.fork()\n"
                              "        if _pid == 0:\n            import time\n            time.sleep(60)\n"
@@ -117,16 +121,18 @@ FAULTS = {
     # the kernel dies after test_double: that test keeps its point, the rest fail closed
     "os-exit": [("test_double", "import os\nos._exit(1)\n")],
     "self-kill": [("test_double", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")],
-    # 200 MB of output; the notebook keeps at most the cap
+    # 200 MB of output in 1 MiB messages; the notebook keeps at most the cap
     "print-flood": [("double", "import sys\n_line = 'x' * (1 << 20)\nfor _ in range(200):\n"
-                               "    sys.stdout.write(_line)\n")],
+                               "    sys.stdout.write(_line)\n    sys.stdout.flush()\n")],
+    # 100 MB in one message: over the transport's message limit, dropped unread
+    "print-burst": [("double", "print('z' * 100_000_000)\n")],
     "display-flood": [("double", "from IPython.display import display\nfor _ in range(60):\n"
                                  "    display({'text/plain': 'y' * (1 << 20)}, raw=True)\n")],
     # file size limit
     "big-file": [("double", "try:\n    open('big.bin', 'wb').write(b'0' * (64 << 20))\n"
                             "except OSError as exc:\n    print('write failed:', exc)\n")],
     # the wall clock: each cell stays under the cell limit, the notebook does not
-    "slow-cells": [("double", f"import time\ntime.sleep({CELL_TIMEOUT - 1})\n")] * 12,
+    "slow-cells": [("double", f"import time\ntime.sleep({CELL_TIMEOUT - 1})\n")] * 6,
 }
 
 
@@ -156,7 +162,18 @@ def _submission(root: Path, inserts=()):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def template(tmp_path_factory):
+    """The released course, copied by each test that grades (nbgrader start-up is slow)."""
+    return _make_course(tmp_path_factory.mktemp("template") / "course")
+
+
+def _copy_course(template: Path, dest: Path) -> Path:
+    shutil.copytree(template, dest, ignore=shutil.ignore_patterns("shards", "submitted", "autograded"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def course(template, tmp_path_factory):
     ok, reason = probe()
     if not ok:
         pytest.skip(f"bubblewrap cannot run here: {reason}")
@@ -164,16 +181,18 @@ def course(tmp_path_factory):
     home = base / "home"
     home.mkdir()
     (home / "secret.txt").write_text("the grader's own files")
-    root = _make_course(base / "course")
-    shard = root / "shards" / "0"   # where localcourse.grade runs the single worker
+    root = _copy_course(template, base / "course")
+    students = sorted(["ok", "prober", "linker", *FAULTS])
+    # localcourse.grade deals students round-robin over shards/<i>/
+    shard_of = {sid: root / "shards" / str(students.index(sid) % WORKERS) for sid in students}
     paths = {
         "source_rel": "../../../source",
         "source_abs": str(root / "source" / HW / f"{HW}.ipynb"),
         "gradebook_rel": "../../../gradebook.db",
-        "gradebook_abs": str(shard / "gradebook.db"),
+        "gradebook_abs": str(shard_of["prober"] / "gradebook.db"),
         "course_root": str(root),
-        "other_student": str(shard / "submitted" / "ok"),
-        "other_autograded": str(shard / "autograded" / "ok"),
+        "other_student": str(shard_of["ok"] / "submitted" / "ok"),
+        "other_autograded": str(shard_of["ok"] / "autograded" / "ok"),
         "home_secret": str(home / "secret.txt"),
         "root_home": "/root",
         "repo_source": str(REPO / "source"),
@@ -193,7 +212,8 @@ def course(tmp_path_factory):
             os.environ.pop("HOME", None)
         else:
             os.environ["HOME"] = old_home
-    return {"root": root, "shard": shard, "results": results, "paths": paths}
+    assert sorted(results) == students
+    return {"root": root, "results": results, "paths": paths}
 
 
 def _grade_with_symlink(root, subs):
@@ -208,7 +228,7 @@ def _grade_with_symlink(root, subs):
 
     localcourse.write_submission = write
     try:
-        return localcourse.grade(root, HW, subs, workers=1, timeout=900)
+        return localcourse.grade(root, HW, subs, workers=WORKERS, timeout=900)
     finally:
         localcourse.write_submission = original
 
@@ -223,7 +243,7 @@ for _name in ("solutions/tiny/tiny.ipynb", "leak.txt"):
 
 
 def _report(course, sid) -> dict:
-    path = course["shard"] / "autograded" / sid / HW / f"{HW}{REPORT_SUFFIX}"
+    path = course["results"][sid].autograded.parent / f"{HW}{REPORT_SUFFIX}"
     assert path.exists(), course["results"][sid].log[-3000:]
     return json.loads(path.read_text())
 
@@ -278,7 +298,7 @@ def test_kernel_sees_nothing_of_the_course_home_or_network(course):
     assert not {"PATH_INFO", "SSH_AUTH_SOCK", "GITHUB_TOKEN"} & set(attempts["env"])
     assert set(attempts["env"]) <= {"DLGRADE_STUDENT", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
                                     "LOGNAME", "USER", "PATH", "PYTHONDONTWRITEBYTECODE",
-                                    "MPLCONFIGDIR", "MALLOC_ARENA_MAX", "JPY_PARENT_PID",
+                                    "MPLCONFIGDIR", "MALLOC_ARENA_MAX", "PWD",
                                     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                     "NUMEXPR_NUM_THREADS", "PYDEVD_USE_FRAME_EVAL", "MPLBACKEND",
                                     "CLICOLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "PAGER", "GIT_PAGER",
@@ -290,6 +310,9 @@ def test_symlink_to_source_in_the_submission_dangles(course):
     result = _graded(course, "linker")
     text = _outputs_text(course, "linker")
     assert "solutions/tiny/tiny.ipynb DENIED" in text and "leak.txt DENIED" in text, text[-2000:]
+    # nbgrader itself copies a file link's target into autograded/; the kernel's copy leaves it out
+    (event,) = _events(course, "linker", "links_left_out")
+    assert "leak.txt" in event["message"]
     assert result.score == 2.0
 
 
@@ -348,10 +371,19 @@ def test_dead_kernel_fails_the_rest_closed(course, sid, signal_name):
 def test_huge_output_is_capped(course, sid):
     result = _graded(course, sid)
     assert result.score == 2.0
-    assert result.autograded.stat().st_size < 40 << 20
+    assert result.autograded.stat().st_size < 8 << 20
     (event,) = _events(course, sid, "output_truncated")
     assert "dropped" in event["message"]
     assert "the grader dropped" in _outputs_text(course, sid)
+
+
+def test_oversized_message_is_dropped_and_the_kernel_goes_on(course):
+    result = _graded(course, "print-burst")
+    assert result.score == 2.0
+    assert result.autograded.stat().st_size < 1 << 20
+    (event,) = _events(course, "print-burst", "output_lost")
+    assert "MiB limit" in event["message"]
+    assert "OutputLost" in _outputs_text(course, "print-burst")
 
 
 def test_file_size_limit(course):
@@ -374,29 +406,30 @@ def test_every_student_was_graded(course):
 
 # -- no sandbox -----------------------------------------------------------------------------------
 
-def _one_notebook(tmp_path, env_extra, bwrap):
-    root = _make_course(tmp_path / "course")
+def _one_notebook(template, tmp_path, env_extra, bwrap):
+    root = _copy_course(template, tmp_path / "course")
     with open(root / "nbgrader_config.py", "a") as fh:
         fh.write(f"\nc.SandboxedKernelManager.bwrap = {bwrap!r}\n")
     nb = _submission(root)
-    from dlgrade.grader.submissions import write_submission
     write_submission(nb, root / "submitted" / "solo" / HW / f"{HW}.ipynb")
-    env = {**localcourse.nbgrader_env(), **env_extra}
-    env.pop("DLGRADE_UNSAFE_NO_SANDBOX", None) if not env_extra else None
+    env = localcourse.nbgrader_env()
+    env.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
+    env.update(env_extra)
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", HW, "--force"], cwd=root,
                           env=env, capture_output=True, text=True, timeout=600)
     return root, proc
 
 
-def test_without_bubblewrap_grading_refuses(tmp_path):
-    root, proc = _one_notebook(tmp_path, {}, "/nonexistent/bwrap")
+def test_without_bubblewrap_grading_refuses(template, tmp_path):
+    root, proc = _one_notebook(template, tmp_path, {}, "/nonexistent/bwrap")
     log = proc.stdout + proc.stderr
     assert "sandbox cannot run" in log and "--unsafe-no-sandbox" in log, log[-3000:]
     assert not (root / "autograded" / "solo" / HW / f"{HW}.ipynb").exists()
 
 
-def test_unsafe_opt_out_grades_and_says_so(tmp_path):
-    root, proc = _one_notebook(tmp_path, {"DLGRADE_UNSAFE_NO_SANDBOX": "1"}, "/nonexistent/bwrap")
+def test_unsafe_opt_out_grades_and_says_so(template, tmp_path):
+    root, proc = _one_notebook(template, tmp_path, {"DLGRADE_UNSAFE_NO_SANDBOX": "1"},
+                               "/nonexistent/bwrap")
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
     assert "UNSAFE" in log
