@@ -73,9 +73,11 @@ def _value_hint(expected: np.ndarray, got: np.ndarray, src_dtype: str, rtol: flo
         if np.allclose(ratio, r0, rtol=1e-6, atol=0) and abs(r0 - 1) > 1e-6 and r0 != 0:
             return (f" Hint: every entry is off by the same factor {r0:.6g}"
                     " (a missing 1/n, a factor 2, or the wrong normaliser?).")
-    if src_dtype in ("float32", "float16") or np.allclose(got, expected, rtol=1e-4, atol=1e-6):
-        return (" Hint: the error is at single-precision level; compute in float64"
-                " (do not cast to float32).")
+    if src_dtype in ("float32", "float16"):
+        return " Hint: your answer is float32; compute in float64 (do not cast to float32)."
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-6):
+        return (" Hint: the answer is close but not exact: float32 arithmetic somewhere, or an"
+                " approximation (a finite difference, a truncated series) where an exact formula belongs.")
     return ""
 
 

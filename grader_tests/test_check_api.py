@@ -121,7 +121,7 @@ def test_unknown_objects_are_opaque_not_trusted():
     (np.arange(1.0, 5.0), -np.arange(1.0, 5.0), "sign"),
     (np.arange(1.0, 5.0), np.arange(1.0, 5.0) / 4, "same factor"),
     (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 3.0], [2.0, 4.0]]), "transpose"),
-    (np.linspace(1, 2, 7), np.linspace(1, 2, 7).astype(np.float32).astype(np.float64), "float64"),
+    (np.linspace(1, 2, 7), np.linspace(1, 2, 7).astype(np.float32).astype(np.float64), "float32 arithmetic"),
 ])
 def test_compare_names_classic_mistakes(expected, got, hint):
     msgs = " ".join(str(m) for m in compare(expected, got))

@@ -1,16 +1,369 @@
-from dlgrade.grader.submissions import Alternative, Wrong
+"""Synthetic submissions for vjp_autograd: classic wrong answers and correct alternatives.
+
+Most entries replace one solution cell with a short function. Entries about the
+``Tensor`` change single methods of the reference ``Tensor`` (read from
+``course/vjp_autograd.cells``), so each one differs from the reference in
+exactly the way its name says.
+
+A wrong answer lists every check it must lose. Besides the check written for
+the mistake, that includes the checks that use the broken function through
+the student's own code: the Tensor uses the VJPs, and the logistic
+regression uses the Tensor.
+"""
+import re
+from pathlib import Path
+
+from dlgrade.authoring import parse_cells
+from dlgrade.grader.submissions import SOLUTION_MARK, Alternative, Wrong
+
+CELLS = Path(__file__).resolve().parents[2] / "course" / "vjp_autograd.cells"
+
+
+def _reference(grade_id: str) -> str:
+    for cell in parse_cells(CELLS.read_text(encoding="utf-8")):
+        if cell["kind"] == "solution" and cell["attrs"].get("id") == grade_id:
+            return SOLUTION_MARK.sub("", cell["source"])
+    raise KeyError(grade_id)
+
+
+_NEXT_MEMBER = re.compile(r"\n    (?=def |T = |\S)")
+
+
+def tensor_with(drop=(), **methods) -> dict:
+    """The reference Tensor cell with some methods replaced, added or removed.
+
+    ``methods`` maps a method name to its new source (indented for the class
+    body, starting with ``    def``); ``drop`` lists methods to delete.
+    """
+    src = _reference("Tensor")
+    for name in list(methods) + list(drop):
+        start = src.find(f"\n    def {name}(")
+        if start < 0:
+            if name in drop:
+                raise KeyError(name)
+            src = src.rstrip("\n") + "\n\n" + methods[name].rstrip("\n") + "\n"
+            continue
+        end = _NEXT_MEMBER.search(src, start + 5)
+        end = end.start() if end else len(src)
+        new = "" if name in drop else "\n" + methods[name].rstrip("\n")
+        src = src[:start] + new + src[end:]
+    return {"Tensor": src}
+
+
+def backward_replacing(old: str, new: str) -> dict:
+    """The reference Tensor with one line of its backward method changed."""
+    src = _reference("Tensor")
+    if src.count(old) != 1:
+        raise ValueError(f"{old!r} is not a unique line of the reference Tensor")
+    return {"Tensor": src.replace(old, new)}
+
+
+def fn(grade_id: str, source: str) -> dict:
+    return {grade_id: source.strip("\n") + "\n"}
+
+
+# ----------------------------------------------------------------------------- wrong answers
+SEED_RECURSIVE_BACKWARD = '''
+    def backward(self, grad=None):
+        if grad is None:
+            if self.value.size != 1:
+                raise ValueError("backward() without a gradient needs a scalar output")
+            grad = np.ones_like(self.value)
+        grad = np.asarray(grad, dtype=np.float64)
+        self.grad = grad if self.grad is None else self.grad + grad
+        if self.vjp is not None:
+            parent_grads = self.vjp(grad, *(p.value for p in self.parents), **self.kwargs)
+            for p, g in zip(self.parents, parent_grads):
+                p.backward(g)
+'''
+
+RECURSIVE_TOPO = '''
+    def _topological_order(self):
+        order, seen = [], set()
+
+        def visit(node):
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            for p in node.parents:
+                visit(p)
+            order.append(node)
+
+        visit(self)
+        return order
+'''
+
+SEED_DIV_ONLY_TENSOR = tensor_with(
+    drop=("__truediv__", "__rtruediv__", "__rsub__", "__rmatmul__"),
+    __div__="    def __div__(self, other): return self * (Tensor.lift(other) ** -1)",
+)
 
 WRONG = [
-    Wrong("no_unbroadcast", {"unbroadcast": "def unbroadcast(target, g):\n    return g\n"},
-          fails=["unbroadcast.all"]),
+    Wrong("no_unbroadcast_in_add", fn("add_vjp", "def add_vjp(dldf, a, b):\n    return dldf, dldf"),
+          fails=["elementwise.arith_broadcast", "tensor.operators", "tensor.methods", "logreg.fit"],
+          note="add_vjp forgets unbroadcast"),
+    Wrong("unbroadcast_leading_axes_only", fn("unbroadcast", '''
+def unbroadcast(target, g):
+    g = np.asarray(g, dtype=np.float64)
+    while g.ndim > np.ndim(target):
+        g = g.sum(axis=0)
+    return g'''), fails=["unbroadcast.size_one_axes", "elementwise.arith_broadcast", "maximum.distinct",
+                         "maximum.ties", "matmul.batched", "tensor.operators", "tensor.methods"]),
+    Wrong("matmul_G_times_B", fn("matmul_vjp", '''
+def matmul_vjp(dldf, A, B):
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
+    A2 = A[np.newaxis, :] if A.ndim == 1 else A
+    B2 = B[:, np.newaxis] if B.ndim == 1 else B
+    if B.ndim == 1:
+        G = np.expand_dims(G, -1)
+    if A.ndim == 1:
+        G = np.expand_dims(G, -2)
+    dA = G @ B2
+    dB = A2 @ G
+    return unbroadcast(A2, dA).reshape(A.shape), unbroadcast(B2, dB).reshape(B.shape)'''),
+          fails=["matmul.matrix", "matmul.vector", "matmul.batched", "matmul.vector_nd", "tensor.reflected",
+                 "tensor.matmul", "backward.seed", "logreg.fit"],
+          note="G @ B instead of G @ B.T (and A @ G instead of A.T @ G)"),
+    Wrong("matmul_swapped_gradients", fn("matmul_vjp", '''
+def matmul_vjp(dldf, A, B):
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
+    A2 = A[np.newaxis, :] if A.ndim == 1 else A
+    B2 = B[:, np.newaxis] if B.ndim == 1 else B
+    if B.ndim == 1:
+        G = np.expand_dims(G, -1)
+    if A.ndim == 1:
+        G = np.expand_dims(G, -2)
+    dA = np.swapaxes(A2, -1, -2) @ G
+    dB = G @ np.swapaxes(B2, -1, -2)
+    return unbroadcast(B2, dB).reshape(B.shape), unbroadcast(A2, dA).reshape(A.shape)'''),
+          fails=["matmul.matrix", "matmul.vector", "matmul.batched", "matmul.vector_nd", "tensor.reflected",
+                 "tensor.matmul", "backward.seed", "logreg.fit"]),
+    Wrong("seed_matmul_1d_with_nd", fn("matmul_vjp", '''
+def matmul_vjp(dldF, A, B):
+    G = np.asarray(dldF, dtype=np.float64)
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    if G.ndim == 0:
+        return unbroadcast(A, G * B), unbroadcast(B, G * A)
+    if A.ndim >= 2 and B.ndim >= 2:
+        dldA = G @ B.swapaxes(-2, -1)
+        dldB = A.swapaxes(-2, -1) @ G
+    if A.ndim == 1:
+        dldA = G @ B.swapaxes(-2, -1)
+        dldB = A[np.newaxis, :].swapaxes(-2, -1) @ G[np.newaxis, :]
+    elif B.ndim == 1:
+        dldA = G[:, np.newaxis] @ B[:, np.newaxis].swapaxes(-2, -1)
+        dldB = A.swapaxes(-2, -1) @ G
+    return unbroadcast(A, dldA), unbroadcast(B, dldB)'''), fails=["matmul.vector_nd"],
+          note="the seed notes' matmul_vjp: breaks for a 1-D operand with an N-D (N > 2) one"),
+    Wrong("log_vjp_times_x", fn("log_vjp", "def log_vjp(dldf, x):\n    return (dldf * x,)"),
+          fails=["elementwise.unary", "tensor.methods", "logreg.fit"]),
+    Wrong("tanh_vjp_not_squared", fn("tanh_vjp", "def tanh_vjp(dldf, x):\n    return (dldf * (1 - np.tanh(x)),)"),
+          fails=["elementwise.unary", "tensor.methods", "backward.shared", "backward.accumulate", "backward.seed",
+                 "backward.diamond"]),
+    Wrong("sum_vjp_ignores_axis", fn("sum_vjp", '''
+def sum_vjp(dldf, x, axis=None, keepdims=False):
+    return (dldf * np.ones_like(x),)'''), fails=["reduce.sum", "reduce.mean", "tensor.methods"],
+          note="mean_vjp reuses sum_vjp, so the mean is wrong too"),
+    Wrong("mean_vjp_missing_1_over_n", fn("mean_vjp", '''
+def mean_vjp(dldf, x, axis=None, keepdims=False):
+    return sum_vjp(dldf, x, axis=axis, keepdims=keepdims)'''),
+          fails=["reduce.mean", "tensor.methods", "backward.seed", "logreg.fit"]),
+    Wrong("transpose_vjp_same_axes", fn("transpose_vjp", '''
+def transpose_vjp(dldf, x, axes=None):
+    return (np.transpose(dldf, axes),)'''), fails=["shape.transpose", "tensor.methods"],
+          note="applies the permutation instead of its inverse"),
+    Wrong("maximum_ties_to_b", fn("maximum_vjp", '''
+def maximum_vjp(dldf, a, b):
+    dlda = dldf * np.where(a > b, 1.0, 0.0)
+    dldb = dldf * np.where(a > b, 0.0, 1.0)
+    return unbroadcast(a, dlda), unbroadcast(b, dldb)'''), fails=["maximum.ties"],
+          note="the seed notes' tie rule"),
+    Wrong("div_vjp_wrong_sign", fn("div_vjp", '''
+def div_vjp(dldf, a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return unbroadcast(a, dldf / b), unbroadcast(b, dldf * a / b ** 2)'''),
+          fails=["elementwise.arith", "elementwise.arith_broadcast", "tensor.operators", "tensor.reflected",
+                 "backward.accumulate", "logreg.fit"]),
+    Wrong("sub_vjp_no_minus",
+          fn("sub_vjp", "def sub_vjp(dldf, a, b):\n    return unbroadcast(a, dldf), unbroadcast(b, dldf)"),
+          fails=["elementwise.arith", "elementwise.arith_broadcast", "tensor.operators", "tensor.reflected",
+                 "tensor.pow", "backward.accumulate", "logreg.fit"]),
+    Wrong("pow_vjp_via_exp_log", fn("pow_vjp", '''
+def pow_vjp(dldf, x, p):
+    x, p = np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    dldx = dldf * p * np.exp((p - 1) * np.log(x))
+    dldp = dldf * np.exp(p * np.log(x)) * np.log(x)
+    return unbroadcast(x, dldx), unbroadcast(p, dldp)'''), fails=["elementwise.pow", "tensor.pow"]),
+    Wrong("tensor_pow_via_exp_log", tensor_with(
+        __pow__="    def __pow__(self, other): return (self.log() * other).exp()"), fails=["tensor.pow"],
+          note="the seed notes' Tensor.__pow__"),
+    Wrong("seed_div_only_tensor", SEED_DIV_ONLY_TENSOR,
+          fails=["tensor.operators", "tensor.reflected", "backward.accumulate", "logreg.fit"],
+          note="Python 2's __div__, no __rsub__ / __rtruediv__ / __rmatmul__"),
+    Wrong("seed_recursive_backward", tensor_with(backward=SEED_RECURSIVE_BACKWARD),
+          fails=["backward.long_chain", "backward.diamond"],
+          note="recurses along every path: too deep for the chain, exponential on the diamond"),
+    Wrong("recursive_topological_sort", tensor_with(_topological_order=RECURSIVE_TOPO),
+          fails=["backward.long_chain"]),
+    Wrong("backward_overwrites_shared_gradients", backward_replacing(
+        "pending[id(p)] = pg if id(p) not in pending else pending[id(p)] + pg", "pending[id(p)] = pg"),
+          fails=["backward.shared", "backward.diamond", "logreg.fit"],
+          note="a node used twice keeps only the last contribution"),
+    Wrong("backward_overwrites_across_calls", backward_replacing(
+        "node.grad = g if node.grad is None else node.grad + g", "node.grad = g"), fails=["backward.accumulate"]),
+    Wrong("backward_nonscalar_uses_ones", backward_replacing("if self.value.size != 1:", "if False:"),
+          fails=["backward.seed"], note="no error for backward() on a non-scalar output"),
+    Wrong("zero_grad_does_nothing", tensor_with(zero_grad="    def zero_grad(self):\n        pass"),
+          fails=["backward.accumulate"]),
+    Wrong("numjac_seed_forward_difference", fn("numerical_jacobian", '''
+def numerical_jacobian(f, x, h=1e-10):
+    x = np.array(x, dtype=np.float64)
+    y0 = np.asarray(f(x))
+    J = np.empty(y0.shape + x.shape)
+    for j in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[j] = h
+        J[(Ellipsis,) + j] = (np.asarray(f(x + step)) - y0) / h
+    return J'''), fails=["numjac.vector", "numjac.tensor"]),
+    Wrong("numjac_transposed_layout", fn("numerical_jacobian", '''
+def numerical_jacobian(f, x, h=1e-6):
+    x = np.array(x, dtype=np.float64)
+    J = np.empty(x.shape + np.shape(f(x)))
+    for j in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[j] = h
+        J[j] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h)
+    return J'''), fails=["numjac.vector", "numjac.tensor"],
+          note="x.shape + f(x).shape instead of f(x).shape + x.shape"),
+    Wrong("logreg_loss_after_update", fn("fit_logistic_regression", '''
+def fit_logistic_regression(X, y, lr, steps, w0, b0):
+    w_val, b_val = np.array(w0, dtype=np.float64), float(b0)
+
+    def loss_of(w, b):
+        p = 1.0 / (1.0 + (-(X @ w + b)).exp())
+        return -(y * p.log() + (1.0 - y) * (1.0 - p).log()).mean()
+
+    losses = []
+    for _ in range(steps):
+        w, b = Tensor(w_val), Tensor(b_val)
+        loss_of(w, b).backward()
+        w_val = w_val - lr * w.grad
+        b_val = b_val - lr * float(b.grad)
+        losses.append(float(loss_of(Tensor(w_val), Tensor(b_val)).value))
+    return w_val, b_val, np.array(losses)'''), fails=["logreg.fit"]),
 ]
+
+
+# ----------------------------------------------------------------------------- correct alternatives
+KAHN_BACKWARD = '''
+    def backward(self, grad=None):
+        if grad is None:
+            if self.value.ndim != 0:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            grad = np.ones_like(self.value)
+        # count, for every node, how many uses of it lie between it and the output
+        users, stack, seen = {}, [self], {id(self)}
+        while stack:
+            node = stack.pop()
+            for p in node.parents:
+                users[id(p)] = users.get(id(p), 0) + 1
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+        pending = {id(self): np.asarray(grad, dtype=np.float64)}
+        ready = [self]
+        while ready:  # Kahn's algorithm on the reversed graph
+            node = ready.pop()
+            g = pending.pop(id(node))
+            node.grad = g if node.grad is None else node.grad + g
+            if node.vjp is None:
+                continue
+            for p, pg in zip(node.parents, node.vjp(g, *(q.value for q in node.parents), **node.kwargs)):
+                pending[id(p)] = pending[id(p)] + pg if id(p) in pending else pg
+                users[id(p)] -= 1
+                if users[id(p)] == 0:
+                    ready.append(p)
+'''
+
+ITERATOR_DFS_TOPO = '''
+    def _topological_order(self):
+        order, seen = [], {id(self)}
+        stack = [(self, iter(self.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+'''
+
+EINSUM_MATMUL = '''
+def matmul_vjp(dldf, A, B):
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
+    if A.ndim == 1 and B.ndim == 1:
+        return G * B, G * A
+    A2 = A[np.newaxis, :] if A.ndim == 1 else A
+    B2 = B[:, np.newaxis] if B.ndim == 1 else B
+    G2 = G
+    if B.ndim == 1:
+        G2 = G2[..., np.newaxis]
+    if A.ndim == 1:
+        G2 = G2[..., np.newaxis, :]
+    dA = np.einsum("...ik,...jk->...ij", G2, B2)
+    dB = np.einsum("...ki,...kj->...ij", A2, G2)
+    return unbroadcast(A2, dA).reshape(A.shape), unbroadcast(B2, dB).reshape(B.shape)
+'''
+
+LOOP_UNBROADCAST = '''
+def unbroadcast(target, g):
+    g = np.array(g, dtype=np.float64)
+    shape = np.shape(target)
+    for _ in range(g.ndim - len(shape)):
+        g = np.sum(g, axis=0)
+    for axis in range(len(shape)):
+        if shape[axis] == 1:
+            g = np.sum(g, axis=axis, keepdims=True)
+    return g
+'''
+
+ADD_REDUCE_UNBROADCAST = '''
+def unbroadcast(target, g):
+    g = np.asarray(g, dtype=np.float64)
+    shape = np.shape(target)
+    lead = g.ndim - len(shape)
+    g = np.add.reduce(g, axis=tuple(range(lead))) if lead else g
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1)
+    return np.add.reduce(g, axis=stretched, keepdims=True) if stretched else g
+'''
+
 ALTERNATIVES = [
-    Alternative("reduce_to_shape", {"unbroadcast": (
-        "import numpy as np\n"
-        "def unbroadcast(target, g):\n"
-        "    shape = np.shape(target)\n"
-        "    lead = np.ndim(g) - len(shape)\n"
-        "    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)\n"
-        "    return np.sum(g, axis=axes).reshape(shape)\n")}),
+    Alternative("reduce_to_shape", fn("unbroadcast", '''
+def unbroadcast(target, g):
+    shape = np.shape(target)
+    lead = np.ndim(g) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
+    return np.sum(g, axis=axes).reshape(shape)''')),
+    Alternative("loop_unbroadcast", fn("unbroadcast", LOOP_UNBROADCAST)),
+    Alternative("add_reduce_unbroadcast", fn("unbroadcast", ADD_REDUCE_UNBROADCAST)),
+    Alternative("einsum_matmul_vjp", fn("matmul_vjp", EINSUM_MATMUL)),
+    Alternative("iterator_dfs_topological_sort", tensor_with(_topological_order=ITERATOR_DFS_TOPO)),
+    Alternative("kahn_backward", tensor_with(backward=KAHN_BACKWARD, drop=("_topological_order",))),
+    Alternative("zero_grad_to_none", tensor_with(zero_grad="    def zero_grad(self):\n        self.grad = None")),
+    Alternative("mean_counts_axes", fn("mean_vjp", '''
+def mean_vjp(dldf, x, axis=None, keepdims=False):
+    shape = np.shape(x)
+    if axis is None:
+        n = np.prod(shape)
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else axis
+        n = np.prod([shape[a] for a in axes])
+    return (sum_vjp(dldf, x, axis=axis, keepdims=keepdims)[0] / n,)''')),
+    Alternative("relu_via_maximum", tensor_with(relu="    def relu(self):\n        return self.maximum(0.0)")),
 ]
-ATTACKS = []
+
+ATTACKS = []  # assignment-independent attacks live in shared_attacks
