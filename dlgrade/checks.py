@@ -167,6 +167,13 @@ def judge_case(check: Check, inputs: dict, entry: dict, expected, hidden: bool =
     return text
 
 
+def expected_if_needed(check: Check, inputs: dict, entry: dict):
+    """The reference, computed only when the student produced an answer to compare."""
+    if isinstance(entry, dict) and entry.get("ok"):
+        return check.reference(inputs)
+    return None
+
+
 def format_verdict(check: Check, points: float, awarded: float, failures: list, n_cases: int,
                    hidden: bool) -> str:
     mark = "PASS" if not failures else "FAIL"
@@ -191,15 +198,19 @@ def make_check(registry: Registry) -> Callable:
         ns = StudentNamespace(caller_globals)
         entries = [_run_case(spec, ns, inputs) for _, inputs in cases]
         failures, verdict = [], "unknown"
-        try:
-            for (label, inputs), entry in zip(cases, entries):
-                reason = judge_case(spec, inputs, entry, spec.reference(inputs), hidden)
-                if reason:
-                    failures.append((label, reason))
-            verdict = "fail" if failures else "pass"
-            print(format_verdict(spec, points, 0 if failures else points, failures, len(cases), hidden))
-        except Exception as exc:  # preview only: the grader decides
-            print(f"[....] {check_id}: answers recorded; no preview here ({type(exc).__name__}: {exc})")
+        if hidden and os.environ.get(STUDENT_ENV):
+            # under the grader nobody reads a hidden preview; the verifier scores it
+            print(f"[....] {check_id} (hidden): answers recorded for the grader")
+        else:
+            try:
+                for (label, inputs), entry in zip(cases, entries):
+                    reason = judge_case(spec, inputs, entry, expected_if_needed(spec, inputs, entry), hidden)
+                    if reason:
+                        failures.append((label, reason))
+                verdict = "fail" if failures else "pass"
+                print(format_verdict(spec, points, 0 if failures else points, failures, len(cases), hidden))
+            except Exception as exc:  # preview only: the grader decides
+                print(f"[....] {check_id}: answers recorded; no preview here ({type(exc).__name__}: {exc})")
         record = {"format": records.FORMAT_VERSION, "assignment": registry.assignment,
                   "check": check_id, "hidden": bool(hidden), "seed_tag": tag,
                   "cases": entries, "kernel_verdict": verdict}

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .. import records
-from ..checks import Registry, format_verdict, judge_case, make_cases, seed_tag
+from ..checks import Registry, expected_if_needed, format_verdict, judge_case, make_cases, seed_tag
 
 
 class SourceError(ValueError):
@@ -127,7 +127,7 @@ def verify_check(registry: Registry, call: CheckCall, record: dict | None, stude
     else:
         for (label, inputs), entry in zip(cases, record["cases"]):
             try:
-                expected = spec.reference(inputs)
+                expected = expected_if_needed(spec, inputs, entry)
             except Exception as exc:  # a grader bug must never turn into points
                 failures.append((label, f"grader error computing the reference: {exc!r}"))
                 continue
