@@ -30,9 +30,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Enum, Integer
+from traitlets import Bool, Enum, Integer
 
-from ..checks import STUDENT_ENV
+from ..checks import NO_PREVIEW_ENV, STUDENT_ENV
 from .sandbox import SandboxedKernelManager
 
 REPORT_SUFFIX = ".sandbox.dlgrade.json"
@@ -55,6 +55,11 @@ def _output_bytes(msg_type: str, content: dict) -> int:
 
 
 class GraderExecute(Execute):
+    kernel_preview = Bool(
+        False,
+        help="Let visible checks compute their in-kernel preview while grading. Costs a torch import"
+             " per notebook; enables the flag for a kernel pass the verifier cannot reproduce.",
+    ).tag(config=True)
     notebook_timeout = Integer(
         600, help="Wall clock for one notebook, kernel start included, in seconds. When it runs out "
                   "the kernel is killed and the remaining cells fail.").tag(config=True)
@@ -121,6 +126,8 @@ class GraderExecute(Execute):
         student = (self.resources or {}).get("nbgrader", {}).get("student")
         if student:
             env[STUDENT_ENV] = student
+        if not self.kernel_preview:
+            env[NO_PREVIEW_ENV] = "1"
         env.pop("NBGRADER_EXECUTION", None)
         kwargs["env"] = env
         if isinstance(self.km, SandboxedKernelManager):

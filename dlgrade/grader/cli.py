@@ -1,0 +1,98 @@
+"""``dlgrade``: grade a cohort, make the demo cohort, merge CI shards.
+
+    dlgrade demo-cohort                      # synthetic students into submitted/
+    dlgrade grade [ASSIGNMENT ...]           # grade everything in submitted/
+    dlgrade grade --shard 0/4                # one CI matrix job's share of the students
+    dlgrade merge SHARD_DIR ...              # fold shard results into this course
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use INDEX/COUNT, e.g. 0/4") from None
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError("need 0 <= INDEX < COUNT")
+    return index, count
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dlgrade", description="Auto-grading for the deep-learning maths course")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("grade", help="autograde every submission in submitted/ and write reports")
+    g.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment in source/")
+    g.add_argument("--course", type=Path, default=Path.cwd(), help="course directory (default: current)")
+    g.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="parallel grading processes (default: number of cores)")
+    g.add_argument("--db-url", help="gradebook database URL, e.g. postgresql+psycopg2://user@host/db "
+                                    "(default: SQLite gradebook.db in the course)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without the kernel sandbox when bubblewrap is unavailable")
+    g.add_argument("--force", action="store_true", help="regrade submissions that are up to date")
+    g.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
+    g.add_argument("--shard", type=_shard, help="grade only the INDEX-th of COUNT slices of the students")
+    g.add_argument("--task-timeout", type=float, default=1800.0,
+                   help="seconds after which one submission's grading is stopped (default 1800)")
+    g.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    d = sub.add_parser("demo-cohort", help="write synthetic demo students into submitted/")
+    d.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment in source/")
+    d.add_argument("--course", type=Path, default=Path.cwd())
+
+    m = sub.add_parser("merge", help="merge shard course folders graded with --shard into this course")
+    m.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
+    m.add_argument("--course", type=Path, default=Path.cwd())
+    m.add_argument("--db-url")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo-cohort":
+        from .demo import generate
+        written = generate(args.course, args.assignments)
+        return 0 if written else 1
+    if args.command == "merge":
+        from .cohort import merge_shards
+        merge_shards(args.course, args.shards, args.db_url)
+        return 0
+    from .cohort import Options, run
+    try:
+        from .sandbox import SandboxUnavailable
+    except ImportError:  # pragma: no cover - the sandbox module is part of the package
+        SandboxUnavailable = RuntimeError  # noqa: N806
+    if args.unsafe_no_sandbox:
+        os.environ["DLGRADE_UNSAFE_NO_SANDBOX"] = "1"
+    try:
+        summary = run(Options(course=args.course, assignments=args.assignments, workers=args.workers,
+                              db_url=args.db_url, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                              force=args.force, students=args.student, shard=args.shard,
+                              task_timeout=args.task_timeout,
+                              progress=not args.no_progress, feedback=not args.no_feedback))
+    except SandboxUnavailable as exc:
+        print(f"dlgrade grade: {exc}", file=sys.stderr)
+        return 2
+    if not summary["students"]:
+        print(f"nothing to grade: no submissions in {args.course.resolve() / 'submitted'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The demo cohort: synthetic students whose submissions come from the catalogues.
+
+Per assignment: a perfect submission (the reference solution), a blank one,
+up to three typical mistakes and one tampering attempt, all built from the
+source notebook and ``grader_tests/catalogues/<assignment>.py`` exactly as
+the grader's self-tests build them. Students are named
+``demo-<kind>-<name>`` and submit every assignment that exists.
+"""
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .. import hw as hw_modules
+from .localcourse import REPO
+from .submissions import Variant, build_submission, write_submission
+
+PERSONAS = [("perfect", "ada"), ("blank", "ben"), ("mistake", "cleo"), ("mistake", "dmitri"),
+            ("mistake", "esme"), ("tamper", "mallory")]
+
+
+def _catalogue(assignment: str):
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    try:
+        return importlib.import_module(f"grader_tests.catalogues.{assignment}")
+    except ImportError:
+        return None
+
+
+def _shared_attacks() -> list:
+    try:
+        return list(importlib.import_module("grader_tests.catalogues.shared_attacks").ATTACKS)
+    except (ImportError, AttributeError):
+        return []
+
+
+def variants_for(assignment: str) -> tuple[dict, list]:
+    """{student id: Variant} for one assignment, and notes on what is missing."""
+    notes = []
+    cat = _catalogue(assignment)
+    wrong = list(getattr(cat, "WRONG", [])) if cat else []
+    attacks = list(getattr(cat, "ATTACKS", [])) if cat else []
+    if cat is None:
+        notes.append(f"{assignment}: no catalogue grader_tests/catalogues/{assignment}.py; "
+                     "only perfect and blank submissions")
+    attacks = attacks or _shared_attacks()
+    out = {}
+    mistakes = iter(wrong[:3])
+    for kind, name in PERSONAS:
+        sid = f"demo-{kind}-{name}"
+        if kind == "perfect":
+            out[sid] = Variant("solution", "reference")
+        elif kind == "blank":
+            out[sid] = Variant("notebook", "blank", base="blank")
+        elif kind == "mistake":
+            variant = next(mistakes, None)
+            if variant is not None:
+                out[sid] = variant
+        elif kind == "tamper" and attacks:
+            out[sid] = attacks[0]
+    return out, notes
+
+
+def release_notebook(course: Path, assignment: str):
+    from .cohort import STATE_DIR, sync_assignments
+
+    for folder in (course / "release" / assignment, course / STATE_DIR / "release" / assignment):
+        path = folder / f"{assignment}.ipynb"
+        if path.exists():
+            return nbformat.read(str(path), as_version=4)
+    import logging
+    sync_assignments(course, [assignment], f"sqlite:///{course / 'gradebook.db'}", logging.getLogger("dlgrade"))
+    return nbformat.read(str(course / STATE_DIR / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
+
+
+def generate(course: Path, assignments=(), out=sys.stdout) -> dict:
+    """Write the demo cohort into ``course/submitted``; returns {assignment: {student: variant name}}."""
+    course = course.resolve()
+    wanted = list(assignments) or list(hw_modules.ASSIGNMENTS)
+    written = {}
+    for hw in wanted:
+        source = course / "source" / hw / f"{hw}.ipynb"
+        if not source.exists():
+            print(f"skipping {hw}: {source} does not exist (yet)", file=out)
+            continue
+        src_nb = nbformat.read(str(source), as_version=4)
+        rel_nb = release_notebook(course, hw)
+        variants, notes = variants_for(hw)
+        for note in notes:
+            print(note, file=out)
+        written[hw] = {}
+        for sid, variant in variants.items():
+            try:
+                nb = build_submission(variant, src_nb, rel_nb)
+            except Exception as exc:  # a catalogue entry written for another version of the notebook
+                print(f"{hw}: catalogue entry {variant.name} does not fit the notebook ({exc}); skipped", file=out)
+                continue
+            folder = course / "submitted" / sid / hw
+            if folder.exists():
+                shutil.rmtree(folder)
+            write_submission(nb, folder / f"{hw}.ipynb")
+            written[hw][sid] = f"{variant.kind}:{variant.name}"
+    total = sum(len(v) for v in written.values())
+    print(f"demo cohort: {total} submissions for {len(written)} assignment(s) in {course / 'submitted'}", file=out)
+    for hw, subs in written.items():
+        for sid, what in sorted(subs.items()):
+            print(f"  {hw:18s} {sid:24s} {what}", file=out)
+    return written

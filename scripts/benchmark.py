@@ -1,0 +1,254 @@
+"""Throughput of cohort grading, measured in one run (a script, never a timed test).
+
+    python scripts/benchmark.py                   # 60 submissions over the available assignments
+    python scripts/benchmark.py --submissions 12  # quicker
+    python scripts/benchmark.py --workers 2 --bare-sample 8 --keep
+
+It builds a synthetic cohort (reference, blank and catalogue wrong answers,
+round-robin over the assignments that exist), copies it into identical
+course folders and measures, one after the other:
+
+1. plain sequential ``nbgrader autograde`` per assignment, with nbgrader's
+   default preprocessors (no verifier, no sandbox): the baseline;
+2. ``dlgrade grade --workers 1``;
+3. ``dlgrade grade --workers N`` (default: the number of cores);
+4. a bare ``jupyter nbconvert --execute`` of a sample of the very notebooks
+   the kernel ran in (2) (hidden tests restored, same student seed).
+
+It prints wall times, the targets' ratios (N workers vs the baseline,
+>= 1.9x on 2 cores; per-notebook time of (2) vs bare execution, <= 1.3x),
+and where a worker spends its time per submission.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import nbformat  # noqa: E402
+
+from dlgrade import hw as hw_modules  # noqa: E402
+from dlgrade.checks import STUDENT_ENV  # noqa: E402
+from dlgrade.grader import localcourse  # noqa: E402
+from dlgrade.grader.submissions import Variant, build_submission, write_submission  # noqa: E402
+
+PLAIN_CONFIG = """\
+# The plain-nbgrader baseline: nbgrader's default autograde preprocessors,
+# no verifier and no kernel sandbox.
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "dlmath"
+c.Execute.timeout = 60
+"""
+
+
+PACKAGE = None  # --package: a folder holding a candidate dlgrade/
+
+
+def env() -> dict:
+    out = localcourse.nbgrader_env()
+    out.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
+    if PACKAGE:
+        out["PYTHONPATH"] = str(PACKAGE) + os.pathsep + out.get("PYTHONPATH", "")
+    return out
+
+
+def available() -> list:
+    return [h for h in hw_modules.ASSIGNMENTS if (REPO / "source" / h / f"{h}.ipynb").exists()]
+
+
+def wrong_answers(assignment: str) -> list:
+    try:
+        from grader_tests.catalogues import load
+        return [v for v in load(assignment) if v.kind == "wrong"]
+    except ImportError:
+        return []
+
+
+def build_cohort(root: Path, assignments: list, n: int) -> list:
+    """n submissions: round-robin over assignments, kinds cycling reference/blank/wrong."""
+    notebooks = {h: (localcourse.read_notebook(root, "source", h), localcourse.read_notebook(root, "release", h))
+                 for h in assignments}
+    wrongs = {h: wrong_answers(h) for h in assignments}
+    made = []
+    for i in range(n):
+        hw = assignments[i % len(assignments)]
+        turn = (i // len(assignments)) % 3
+        if turn == 0:
+            variant = Variant("solution", "reference")
+        elif turn == 1 or not wrongs[hw]:
+            variant = Variant("notebook", "blank", base="blank")
+        else:
+            variant = wrongs[hw][(i // (3 * len(assignments))) % len(wrongs[hw])]
+        sid = f"bench-{i:03d}-{variant.kind}"
+        src, rel = notebooks[hw]
+        try:
+            nb = build_submission(variant, src, rel)
+        except Exception:  # a catalogue entry out of step with the notebook: use the reference
+            nb = build_submission(Variant("solution", "reference"), src, rel)
+        write_submission(nb, root / "submitted" / sid / hw / f"{hw}.ipynb")
+        made.append((sid, hw))
+    return made
+
+
+def clone(base: Path, dest: Path) -> Path:
+    shutil.copytree(base, dest, symlinks=True)
+    return dest
+
+
+def timed(cmd: list, cwd: Path, extra_env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env={**env(), **(extra_env or {})}, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc
+
+
+def check(proc: subprocess.CompletedProcess, what: str) -> None:
+    if proc.returncode != 0:
+        sys.exit(f"{what} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+def plain_nbgrader(course: Path, assignments: list) -> float:
+    (course / "nbgrader_config.py").write_text(PLAIN_CONFIG.format(root=str(course)))
+    total = 0.0
+    for hw in assignments:
+        seconds, proc = timed([sys.executable, "-m", "nbgrader", "autograde", hw], course)
+        check(proc, f"nbgrader autograde {hw}")
+        total += seconds
+    return total
+
+
+def cohort(course: Path, workers: int, unsafe: bool) -> tuple[float, dict, str]:
+    if PACKAGE:  # the sandbox hands kernels a clean environment: tell it where the package is
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write(f"\nc.SandboxedKernelManager.kernel_env = {{'PYTHONPATH': {str(PACKAGE)!r}}}\n")
+    cmd = [sys.executable, "-m", "dlgrade.grader.cli", "grade", "--workers", str(workers), "--no-progress"]
+    if unsafe:
+        cmd.append("--unsafe-no-sandbox")
+    seconds, proc = timed(cmd, course)
+    check(proc, f"dlgrade grade --workers {workers}")
+    state = json.loads((course / ".dlgrade" / "state.json").read_text())["results"]
+    return seconds, state, proc.stdout
+
+
+def bare_execute(course: Path, sample: list, scratch: Path) -> dict:
+    """Seconds of `jupyter nbconvert --execute` per (student, assignment), on the notebook the grader ran."""
+    out = {}
+    for sid, hw in sample:
+        graded = nbformat.read(str(course / "autograded" / sid / hw / f"{hw}.ipynb"), as_version=4)
+        for cell in graded.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        graded.metadata.pop("dlgrade", None)
+        graded.metadata.pop("dlgrade_sandbox", None)
+        folder = scratch / sid
+        folder.mkdir(parents=True)
+        nbformat.write(graded, str(folder / f"{hw}.ipynb"))
+        cmd = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert", "--to", "notebook",
+               "--execute", "--allow-errors", "--ExecutePreprocessor.timeout=120", f"{hw}.ipynb", "--output", "executed.ipynb"]
+        seconds, proc = timed(cmd, folder, {STUDENT_ENV: sid})
+        check(proc, f"nbconvert --execute {sid}/{hw}")
+        out[(sid, hw)] = seconds
+    return out
+
+
+def kernel_seconds(course: Path, made: list) -> list:
+    vals = []
+    for sid, hw in made:
+        report = course / "autograded" / sid / hw / f"{hw}.sandbox.dlgrade.json"
+        if report.exists():
+            value = json.loads(report.read_text()).get("kernel_start_seconds")
+            if value is not None:
+                vals.append(value)
+    return vals
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--submissions", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--assignments", nargs="*", help="default: every assignment in source/")
+    ap.add_argument("--bare-sample", type=int, default=10,
+                    help="notebooks run bare with nbconvert (0: all of them)")
+    ap.add_argument("--unsafe-no-sandbox", action="store_true", help="grade without bubblewrap")
+    ap.add_argument("--skip-plain", action="store_true", help="do not run the nbgrader baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the course folders")
+    ap.add_argument("--package", type=Path,
+                    help="measure the dlgrade package in this folder (grader and kernels) instead of "
+                         "the installed one, e.g. a candidate change")
+    args = ap.parse_args()
+    global PACKAGE
+    PACKAGE = args.package.resolve() if args.package else None
+
+    assignments = args.assignments or available()
+    if not assignments:
+        sys.exit("no assignment notebooks in source/")
+    top = Path(tempfile.mkdtemp(prefix="dlgrade-bench-"))
+    print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}  workers: {args.workers}  "
+          f"assignments: {', '.join(assignments)}  folder: {top}", flush=True)
+    base = top / "base"
+    t0 = time.perf_counter()
+    localcourse.init_course(base, assignments)
+    made = build_cohort(base, assignments, args.submissions)
+    print(f"built {len(made)} submissions in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    results = {}
+    if not args.skip_plain:
+        results["plain"] = plain_nbgrader(clone(base, top / "plain"), assignments)
+        print(f"plain nbgrader autograde, sequential: {results['plain']:.1f} s", flush=True)
+    one = clone(base, top / "one")
+    results["one"], state_one, _ = cohort(one, 1, args.unsafe_no_sandbox)
+    print(f"dlgrade grade --workers 1:           {results['one']:.1f} s", flush=True)
+    many = clone(base, top / "many")
+    results["many"], state_many, summary = cohort(many, args.workers, args.unsafe_no_sandbox)
+    print(f"dlgrade grade --workers {args.workers}:           {results['many']:.1f} s", flush=True)
+
+    sample = made if args.bare_sample <= 0 else made[:: max(1, len(made) // args.bare_sample)][:args.bare_sample]
+    bare = bare_execute(one, sample, top / "bare")
+    n = len(made)
+    per_task = {(r["student"], r["assignment"]): r["phases"]["total"] for r in state_one.values() if "phases" in r}
+    bare_mean = statistics.mean(bare.values())
+    sample_task = statistics.mean(per_task[k] for k in bare)
+
+    print("\n== results ==")
+    print(f"machine: {os.cpu_count()} cores; submissions: {n}; load average now {os.getloadavg()[0]:.1f}")
+    if "plain" in results:
+        print(f"plain sequential nbgrader : {results['plain']:8.1f} s  ({results['plain'] / n:.2f} s/notebook)")
+    print(f"dlgrade, 1 worker         : {results['one']:8.1f} s  ({results['one'] / n:.2f} s/notebook)")
+    print(f"dlgrade, {args.workers} workers        : {results['many']:8.1f} s  ({results['many'] / n:.2f} s/notebook)")
+    print(f"bare nbconvert --execute  : {bare_mean:8.2f} s/notebook (mean of {len(bare)})")
+    if "plain" in results:
+        print(f"speed-up, {args.workers} workers vs plain nbgrader : {results['plain'] / results['many']:.2f}x"
+              f"  (target >= 1.9x on 2 cores)")
+    print(f"speed-up, {args.workers} workers vs 1 worker       : {results['one'] / results['many']:.2f}x")
+    print(f"per notebook, 1 worker (same sample) vs bare : {sample_task / bare_mean:.2f}x  (target <= 1.3x)")
+    print(f"per notebook, 1 worker run amortised vs bare : {results['one'] / n / bare_mean:.2f}x")
+
+    phases = {}
+    for r in state_one.values():
+        for key, value in r.get("phases", {}).items():
+            phases.setdefault(key, []).append(value)
+    print("\nwhere a worker's time goes per submission (1 worker, mean s): " +
+          ", ".join(f"{k} {statistics.mean(v):.2f}" for k, v in sorted(phases.items())))
+    starts = kernel_seconds(one, made)
+    if starts:
+        print(f"sandboxed kernel start (mean s): {statistics.mean(starts):.2f}")
+    overhead = results["one"] - sum(per_task.values())
+    print(f"outside submissions (start-up, sync, reports) with 1 worker: {overhead:.1f} s")
+    print("\n" + "\n".join(summary.splitlines()[-3:]))
+    if not args.keep:
+        shutil.rmtree(top, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
