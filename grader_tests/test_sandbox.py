@@ -296,7 +296,7 @@ def test_kernel_sees_nothing_of_the_course_home_or_network(course):
     assert attempts["uid"] != 0
     assert "DLGRADE_STUDENT" in attempts["env"]
     assert not {"PATH_INFO", "SSH_AUTH_SOCK", "GITHUB_TOKEN"} & set(attempts["env"])
-    assert set(attempts["env"]) <= {"DLGRADE_STUDENT", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
+    assert set(attempts["env"]) <= {"DLGRADE_STUDENT", "DLGRADE_NO_PREVIEW", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
                                     "LOGNAME", "USER", "PATH", "PYTHONDONTWRITEBYTECODE",
                                     "MPLCONFIGDIR", "MALLOC_ARENA_MAX", "PWD",
                                     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -26,6 +26,7 @@ from . import records
 from .compare import ATOL, RTOL, Mismatch, compare
 
 STUDENT_ENV = "DLGRADE_STUDENT"
+NO_PREVIEW_ENV = "DLGRADE_NO_PREVIEW"
 MAX_ERROR_CHARS = 400
 
 
@@ -198,9 +199,10 @@ def make_check(registry: Registry) -> Callable:
         ns = StudentNamespace(caller_globals)
         entries = [_run_case(spec, ns, inputs) for _, inputs in cases]
         failures, verdict = [], "unknown"
-        if hidden and os.environ.get(STUDENT_ENV):
-            # under the grader nobody reads a hidden preview; the verifier scores it
-            print(f"[....] {check_id} (hidden): answers recorded for the grader")
+        if os.environ.get(NO_PREVIEW_ENV) == "1" or (hidden and os.environ.get(STUDENT_ENV)):
+            # under the grader nobody reads the preview, and computing it (torch
+            # imports, references) costs more than the student's code: skip it
+            print(f"[....] {check_id}{' (hidden)' * hidden}: answers recorded for the grader")
         else:
             try:
                 for (label, inputs), entry in zip(cases, entries):
