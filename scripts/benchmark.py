@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 import nbformat  # noqa: E402
 
 from dlgrade import hw as hw_modules  # noqa: E402
-from dlgrade.checks import STUDENT_ENV  # noqa: E402
+from dlgrade.checks import NO_PREVIEW_ENV, STUDENT_ENV  # noqa: E402
 from dlgrade.grader import localcourse  # noqa: E402
 from dlgrade.grader.submissions import Variant, build_submission, write_submission  # noqa: E402
 
@@ -155,7 +155,9 @@ def bare_execute(course: Path, sample: list, scratch: Path) -> dict:
         nbformat.write(graded, str(folder / f"{hw}.ipynb"))
         cmd = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert", "--to", "notebook",
                "--execute", "--allow-errors", "--ExecutePreprocessor.timeout=120", f"{hw}.ipynb", "--output", "executed.ipynb"]
-        seconds, proc = timed(cmd, folder, {STUDENT_ENV: sid})
+        # the same kernel-side work as under the grader (no in-kernel preview), so the
+        # ratio measures what nbgrader, the verifier and the sandbox add
+        seconds, proc = timed(cmd, folder, {STUDENT_ENV: sid, NO_PREVIEW_ENV: "1"})
         check(proc, f"nbconvert --execute {sid}/{hw}")
         out[(sid, hw)] = seconds
     return out
