@@ -119,8 +119,6 @@ def test_student_package_has_no_grader():
 @pytest.mark.parametrize("hw", ASSIGNMENTS)
 def test_release_runs_with_only_the_student_package(hw, tmp_path):
     """A student with only release/ sees visible checks pass on correct work."""
-    from nbclient import NotebookClient
-
     from dlgrade.grader.submissions import fill
 
     nb = fill(release_nb(hw), reference_answers(source_nb(hw)))

@@ -294,6 +294,7 @@ class Worker:
         self.log.propagate = False
         self._feedback = None
         self._releases = {}
+        # paid once per worker rather than on its first submission
         from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
 
         from . import preprocessors  # noqa: F401

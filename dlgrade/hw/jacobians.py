@@ -16,6 +16,8 @@ import numpy as np
 
 from ..checks import Check, Mistake, Registry, make_check
 from . import DEFAULT_FORBIDDEN
+from ._torchref import tensor as _t
+from ._torchref import to_numpy as _np
 
 REGISTRY = Registry("jacobians")
 # numerical differentiation would dodge the derivation as surely as autodiff
@@ -27,15 +29,6 @@ AGREE_RTOL, AGREE_ATOL = 1e-9, 1e-12
 
 
 # --------------------------------------------------------------------------- references
-
-def _t(a):
-    import torch
-    return torch.as_tensor(np.asarray(a, dtype=np.float64))
-
-
-def _np(t):
-    return t.detach().numpy().astype(np.float64)
-
 
 def _agree(first, second, what):
     """Both autodiff engines must give the same answer; the grader trusts neither alone."""
@@ -93,7 +86,6 @@ def _ref_jac_mse_wrt_pred(inp):
 
 def _linear_ref(inp, wrt):
     import autograd.numpy as anp
-    import torch
     X, W, b = inp["X"], inp["W"], inp["b"]
     ag = {"b": lambda v: anp.dot(X, W) + v, "W": lambda v: anp.dot(X, v) + b, "X": lambda v: anp.dot(v, W) + b}
     th = {"b": lambda v: _t(X) @ _t(W) + v, "W": lambda v: _t(X) @ v + _t(b), "X": lambda v: v @ _t(W) + _t(b)}
@@ -129,7 +121,6 @@ def _mse_linear(inp, wrt):
 
 def _ref_pair_loss(inp, kind):
     import autograd.numpy as anp
-    import torch
     import torch.nn.functional as F
     p, t, dout = inp["pred"], inp["target"], inp["dout"]
     if kind == "mse":

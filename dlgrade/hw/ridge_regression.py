@@ -25,19 +25,11 @@ import numpy as np
 from ..checks import Check, Mistake, Registry, make_check, outcome
 from ..compare import Mismatch, compare
 from ._optim import anp, grad_at, hessian_at, newton_minimize
+from ._torchref import tensor as _t
+from ._torchref import torch as _torch
 
 REGISTRY = Registry("ridge_regression")
 FORBIDDEN_IN_SOLUTIONS = {"torch", "autograd", "jax", "functorch", "tensorflow", "sympy", "scipy"}
-
-
-def _torch():
-    import torch
-    return torch
-
-
-def _t(a):
-    torch = _torch()
-    return torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64)
 
 
 def objective(X, y, lam):

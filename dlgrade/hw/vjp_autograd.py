@@ -30,6 +30,9 @@ import sys
 import numpy as np
 
 from ..checks import Check, Mistake, Registry, make_check
+from ._torchref import tensor as _tt
+from ._torchref import to_numpy as _np
+from ._torchref import torch as _torch
 
 REGISTRY = Registry("vjp_autograd")
 FORBIDDEN_IN_SOLUTIONS = {"torch", "autograd", "jax", "functorch", "tensorflow"}
@@ -41,20 +44,6 @@ CALLS_PER_NODE = 200
 
 
 # --------------------------------------------------------------------------- references
-def _torch():
-    import torch
-    return torch
-
-
-def _tt(x, grad=False):
-    torch = _torch()
-    return torch.tensor(np.asarray(x, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy().copy()
-
-
 def _torch_vjp(fn, primals, cot):
     """Gradient of <cot, fn(*primals)> with respect to each primal (torch, float64)."""
     torch = _torch()

@@ -23,21 +23,13 @@ import numpy as np
 from ..checks import Check, Mistake, Registry, make_check, outcome
 from ..compare import Mismatch, compare
 from ._optim import anp, newton_minimize
+from ._torchref import tensor as _t
+from ._torchref import torch as _torch
 
 REGISTRY = Registry("mle_map")
 FORBIDDEN_IN_SOLUTIONS = {"torch", "autograd", "jax", "functorch", "tensorflow", "sympy", "scipy"}
 
 LOG2PI = float(np.log(2 * np.pi))
-
-
-def _torch():
-    import torch
-    return torch
-
-
-def _t(a):
-    torch = _torch()
-    return torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64)
 
 
 def _scalar(x) -> float:
