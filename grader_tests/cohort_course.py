@@ -7,12 +7,13 @@ notebook runs in seconds.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+
+from dlgrade.grader import localcourse
 
 REPO = Path(__file__).resolve().parents[1]
 PREFERRED = ("vjp_autograd", "ridge_regression", "jacobians", "mle_map", "probability")
@@ -80,8 +81,7 @@ def grade_cell_points(nb) -> list[tuple[str, float]]:
 
 def dlgrade(*args, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run the real command line, as an instructor would."""
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env = localcourse.nbgrader_env()
     env.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
     return subprocess.run([sys.executable, "-m", "dlgrade.grader.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)

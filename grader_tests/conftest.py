@@ -13,20 +13,18 @@ import pytest
 
 from dlgrade.grader import localcourse
 from dlgrade.grader.release import available
-from dlgrade.grader.submissions import Variant, build_submission
-from grader_tests.catalogues import load
+from dlgrade.grader.submissions import build_submission
+from grader_tests.catalogues import BLANK, REFERENCE, load
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available(REPO)
 # The shared attack catalogue runs against this assignment.
 ATTACK_TARGET = "vjp_autograd"
 WORKERS = int(os.environ.get("DLGRADE_TEST_WORKERS", os.cpu_count() or 2))
-REFERENCE = Variant("solution", "reference")
-BLANK = Variant("notebook", "blank", base="blank")
 
 
-def variants_for(hw: str) -> list[Variant]:
-    return [REFERENCE, BLANK] + load(hw, include_shared=(hw == ATTACK_TARGET))
+def variants_for(hw: str) -> list:
+    return load(hw, include_shared=(hw == ATTACK_TARGET), baselines=True)
 
 
 class GradedCourse:

@@ -19,7 +19,7 @@ from nbgrader.api import Gradebook
 
 from dlgrade.grader import cohort
 from dlgrade.grader.preprocessors import HIDDEN_REGION
-from dlgrade.grader.submissions import Variant, build_submission, insert_cells
+from dlgrade.grader.submissions import REFERENCE, build_submission, insert_cells
 from grader_tests import cohort_course as cc
 
 SANDBOX_OK, _ = cc.sandbox_ready()
@@ -164,7 +164,7 @@ def test_shards_merge_into_one_gradebook(demo, tmp_path):
 def test_stuck_grading_is_stopped_and_retried(demo, tmp_path):
     root = cc.make_course(tmp_path / "stuck", demo.hw)
     src, rel = cc.notebooks(root, demo.hw)
-    nb = build_submission(Variant("solution", "reference"), src, rel)
+    nb = build_submission(REFERENCE, src, rel)
     insert_cells(nb, [(None, "while True:\n    pass")])  # held for the 20 s cell limit
     (root / "submitted" / "slow" / demo.hw).mkdir(parents=True)
     nbformat.write(nb, str(root / "submitted" / "slow" / demo.hw / f"{demo.hw}.ipynb"))
@@ -202,7 +202,7 @@ def test_rerun_skips_up_to_date_and_keeps_manual_grades(demo):
     rel = nbformat.read(str(demo.root / "release" / demo.hw / f"{demo.hw}.ipynb"), as_version=4) \
         if (demo.root / "release" / demo.hw).exists() else \
         nbformat.read(str(demo.root / ".dlgrade" / "release" / demo.hw / f"{demo.hw}.ipynb"), as_version=4)
-    nbformat.write(build_submission(Variant("solution", "reference"), src, rel),
+    nbformat.write(build_submission(REFERENCE, src, rel),
                    str(demo.root / "submitted" / "demo-blank-ben" / demo.hw / f"{demo.hw}.ipynb"))
     proc = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=demo.root)
     assert proc.returncode == 0

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from dlgrade.grader.submissions import Variant, build_submission
+from dlgrade.grader.submissions import BLANK, REFERENCE, build_submission
 from grader_tests import cohort_course as cc
 from grader_tests.catalogues.faults import FAULTS, Ctx
 
@@ -28,8 +28,8 @@ def run(tmp_path_factory):
     hw = cc.pick_assignment()
     root = cc.make_course(tmp_path_factory.mktemp("faults"), hw)
     src, rel = cc.notebooks(root, hw)
-    ctx = Ctx(hw, build_submission(Variant("solution", "reference"), src, rel),
-              build_submission(Variant("notebook", "blank", base="blank"), src, rel),
+    ctx = Ctx(hw, build_submission(REFERENCE, src, rel),
+              build_submission(BLANK, src, rel),
               [gid for gid, _ in cc.grade_cell_points(rel)])
     built = []
     for fault in FAULTS:

@@ -40,7 +40,8 @@ import nbformat  # noqa: E402
 from dlgrade import hw as hw_modules  # noqa: E402
 from dlgrade.checks import NO_PREVIEW_ENV, STUDENT_ENV  # noqa: E402
 from dlgrade.grader import localcourse  # noqa: E402
-from dlgrade.grader.submissions import Variant, build_submission, write_submission  # noqa: E402
+from dlgrade.grader.execute import REPORT_SUFFIX  # noqa: E402
+from dlgrade.grader.submissions import BLANK, REFERENCE, build_submission, write_submission  # noqa: E402
 
 PLAIN_CONFIG = """\
 # The plain-nbgrader baseline: nbgrader's default autograde preprocessors,
@@ -85,9 +86,9 @@ def build_cohort(root: Path, assignments: list, n: int) -> list:
         hw = assignments[i % len(assignments)]
         turn = (i // len(assignments)) % 3
         if turn == 0:
-            variant = Variant("solution", "reference")
+            variant = REFERENCE
         elif turn == 1 or not wrongs[hw]:
-            variant = Variant("notebook", "blank", base="blank")
+            variant = BLANK
         else:
             variant = wrongs[hw][(i // (3 * len(assignments))) % len(wrongs[hw])]
         sid = f"bench-{i:03d}-{variant.kind}"
@@ -95,7 +96,7 @@ def build_cohort(root: Path, assignments: list, n: int) -> list:
         try:
             nb = build_submission(variant, src, rel)
         except Exception:  # a catalogue entry out of step with the notebook: use the reference
-            nb = build_submission(Variant("solution", "reference"), src, rel)
+            nb = build_submission(REFERENCE, src, rel)
         write_submission(nb, root / "submitted" / sid / hw / f"{hw}.ipynb")
         made.append((sid, hw))
     return made
@@ -166,7 +167,7 @@ def bare_execute(course: Path, sample: list, scratch: Path) -> dict:
 def kernel_seconds(course: Path, made: list) -> list:
     vals = []
     for sid, hw in made:
-        report = course / "autograded" / sid / hw / f"{hw}.sandbox.dlgrade.json"
+        report = course / "autograded" / sid / hw / f"{hw}{REPORT_SUFFIX}"
         if report.exists():
             value = json.loads(report.read_text()).get("kernel_start_seconds")
             if value is not None:

@@ -17,8 +17,8 @@ sys.path.insert(0, str(REPO))
 
 from dlgrade.grader import localcourse  # noqa: E402
 from dlgrade.grader.expectations import problems_with  # noqa: E402
-from dlgrade.grader.submissions import Variant, build_submission  # noqa: E402
-from grader_tests.catalogues import load  # noqa: E402
+from dlgrade.grader.submissions import build_submission  # noqa: E402
+from grader_tests.catalogues import BLANK, load  # noqa: E402
 
 
 def main():
@@ -35,17 +35,15 @@ def main():
     t0 = time.time()
     localcourse.init_course(root, [hw])
     src, rel = localcourse.read_notebook(root, "source", hw), localcourse.read_notebook(root, "release", hw)
-    variants = [Variant("solution", "reference"), Variant("notebook", "blank", base="blank")]
-    variants += [v for v in load(hw, include_shared=args.shared) if not args.only or v.name in args.only]
+    variants = [v for v in load(hw, include_shared=args.shared, baselines=True)
+                if v.kind in ("reference", "blank") or not args.only or v.name in args.only]
     subs = {v.student_id: build_submission(v, src, rel) for v in variants}
     results = localcourse.grade(root, hw, subs, workers=args.workers)
-    blank = results["blank-notebook"]
+    blank = results[BLANK.student_id]
     bad = 0
     for v in variants:
         g = results[v.student_id]
-        probs = problems_with(v, g, blank) if v.kind in ("wrong", "alternative", "attack") else []
-        if v.kind == "reference" and (g.score is None or g.score < sum(c["points"] for c in g.checks)):
-            probs.append(f"reference scored {g.score} of autograded {sum(c['points'] for c in g.checks)}")
+        probs = problems_with(v, g, blank)
         status = "ok " if not probs else "BAD"
         bad += bool(probs)
         print(f"{status} {v.student_id:45s} score={g.score}/{g.max_score}")

@@ -99,14 +99,13 @@ def defined_names(tree: ast.AST) -> set[str]:
     return out
 
 
-def parse_cell(source: str) -> tuple[ast.AST | None, bool]:
-    """Parse a code cell; IPython magics count as tampering-grade lines."""
-    has_magic = any(MAGIC_LINE.match(line) for line in source.splitlines())
+def parse_cell(source: str) -> ast.AST | None:
+    """Parse a code cell with its IPython magic lines blanked (the audit judges those apart)."""
     cleaned = "\n".join("" if MAGIC_LINE.match(line) else line for line in source.splitlines())
     try:
-        return ast.parse(cleaned), has_magic
+        return ast.parse(cleaned)
     except SyntaxError:
-        return None, has_magic
+        return None
 
 
 def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions: set,
@@ -115,7 +114,7 @@ def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions:
     result = AuditResult()
     for label, source, is_solution in student_cells:
         magic_lines = [ln.strip() for ln in source.splitlines() if MAGIC_LINE.match(ln)]
-        tree, _ = parse_cell(source)
+        tree = parse_cell(source)
         if tree is None:
             if is_solution:
                 result.notes.append(f"{label}: does not parse as Python")

@@ -60,7 +60,6 @@ LIMIT_ERRORS = {
 # sandbox report events (dlgrade.grader.execute) are limits that stopped or cut the
 # notebook, except these (the intake already reports removed links)
 QUIET_EVENTS = {"links_left_out"}
-SANDBOX_REPORT_SUFFIX = ".sandbox.dlgrade.json"
 FAILURE_PATTERNS = [  # (text in nbgrader's log, reason); first match wins
     ("SandboxUnavailable", "the kernel sandbox cannot run here (install bubblewrap, or grade with "
                            "--unsafe-no-sandbox)"),
@@ -420,6 +419,7 @@ class Worker:
         """What stopped or limited the run (sandbox report, else error outputs) and what the audit found."""
         import nbformat
 
+        from .execute import REPORT_SUFFIX as SANDBOX_REPORT_SUFFIX
         from .preprocessors import SIDECAR_SUFFIX
 
         notes = []

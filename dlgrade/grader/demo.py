@@ -17,7 +17,7 @@ import nbformat
 
 from .. import hw as hw_modules
 from .localcourse import REPO
-from .submissions import Variant, build_submission, write_submission
+from .submissions import BLANK, REFERENCE, build_submission, write_submission
 
 PERSONAS = [("perfect", "ada"), ("blank", "ben"), ("mistake", "cleo"), ("mistake", "dmitri"),
             ("mistake", "esme"), ("tamper", "mallory")]
@@ -54,9 +54,9 @@ def variants_for(assignment: str) -> tuple[dict, list]:
     for kind, name in PERSONAS:
         sid = f"demo-{kind}-{name}"
         if kind == "perfect":
-            out[sid] = Variant("solution", "reference")
+            out[sid] = REFERENCE
         elif kind == "blank":
-            out[sid] = Variant("notebook", "blank", base="blank")
+            out[sid] = BLANK
         elif kind == "mistake":
             variant = next(mistakes, None)
             if variant is not None:

@@ -18,7 +18,14 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None) -> 
     if graded.score is None:
         return [f"{variant.student_id} was not graded: {graded.problems}\n{graded.log[-3000:]}"]
     out = []
-    if variant.kind == "alternative":
+    if variant.kind == "reference":
+        out_of = sum(c["points"] for c in graded.checks)
+        if out_of == 0 or autograded_total(graded) < out_of:
+            out.append(f"reference scored {autograded_total(graded):g} of {out_of:g} autograded points")
+    elif variant.kind == "blank":
+        if autograded_total(graded) != 0:
+            out.append(f"blank notebook scored {autograded_total(graded):g}")
+    elif variant.kind == "alternative":
         for cid in sorted(check_ids(graded)):
             got, total = graded.check_points(cid)
             if got < total:

@@ -68,9 +68,7 @@ class VerifyChecks(NbGraderPreprocessor):
                 result = verify_cell(grade_id, source, max_points, cell.get("outputs", []), registry,
                                      student, audit.blocked)
             if audit.voids_notebook and self.tamper_policy == "zero":
-                result.checks = [c.__class__(c.check_id, c.hidden, c.points, 0.0, c.text, c.tamper_signal)
-                                 for c in result.checks]
-                result.problems.append("autograded points withheld: " + "; ".join(audit.tampering))
+                result.withhold("autograded points withheld: " + "; ".join(audit.tampering))
             self._write_outputs(cell, result)
             results.append(result)
         self._write_sidecar(nb, resources, results, audit)

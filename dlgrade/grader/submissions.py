@@ -47,6 +47,11 @@ class Variant:
         return self.base or ("blank" if self.kind == "attack" else "reference")
 
 
+# the two submissions every catalogue is judged against
+REFERENCE = Variant("solution", "reference")
+BLANK = Variant("notebook", "blank", base="blank")
+
+
 def Wrong(name, answers, fails, **kw) -> Variant:  # noqa: N802 (reads as data)
     return Variant(name, "wrong", answers=answers, fails=tuple(fails), **kw)
 

@@ -9,7 +9,7 @@ and the record the kernel left behind is compared with them.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import records
 from ..checks import Registry, expected_if_needed, format_verdict, judge_case, make_cases, seed_tag
@@ -46,6 +46,11 @@ class CellResult:
     @property
     def awarded(self) -> float:
         return sum(c.awarded for c in self.checks)
+
+    def withhold(self, reason: str) -> None:
+        """Score every check 0, keeping its verdict text, and say why."""
+        self.checks = [replace(c, awarded=0.0) for c in self.checks]
+        self.problems.append(reason)
 
     def text(self) -> str:
         lines = [c.text for c in self.checks] + [f"[NOTE] {p}" for p in self.problems]
@@ -158,7 +163,6 @@ def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry
                                           student, blocked))
     total = sum(c.points for c in calls)
     if abs(total - max_points) > 1e-9:
-        result.problems.append(f"check points sum to {total:g} but the cell is worth {max_points:g};"
-                               " scored 0 (grader configuration error)")
-        result.checks = [CheckResult(c.check_id, c.hidden, c.points, 0.0, c.text) for c in result.checks]
+        result.withhold(f"check points sum to {total:g} but the cell is worth {max_points:g};"
+                        " scored 0 (grader configuration error)")
     return result

@@ -6,10 +6,13 @@ holds attacks that need no knowledge of any assignment.
 """
 import importlib
 
+from dlgrade.grader.submissions import BLANK, REFERENCE
 
-def load(assignment: str, include_shared: bool = False) -> list:
+
+def load(assignment: str, include_shared: bool = False, baselines: bool = False) -> list:
     mod = importlib.import_module(f"grader_tests.catalogues.{assignment}")
-    out = list(mod.WRONG) + list(mod.ALTERNATIVES) + list(getattr(mod, "ATTACKS", []))
+    out = [REFERENCE, BLANK] if baselines else []
+    out += list(mod.WRONG) + list(mod.ALTERNATIVES) + list(getattr(mod, "ATTACKS", []))
     if include_shared:
         shared = importlib.import_module("grader_tests.catalogues.shared_attacks")
         out += list(shared.ATTACKS) + list(shared.ALTERNATIVES)
