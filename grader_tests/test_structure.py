@@ -84,6 +84,8 @@ def test_catalogue_sizes(hw):
     for v in entries:
         for cid in v.fails:
             assert cid in registry, f"{v.name} names unknown check {cid}"
+    caught = {cid for v in entries for cid in v.fails}
+    assert set(registry.checks) <= caught, f"checks no wrong answer exercises: {set(registry.checks) - caught}"
 
 
 def test_release_and_source_match_a_fresh_build():

@@ -164,6 +164,68 @@ WRONG = [
         "def sample_covariance(samples, ddof=1):\n"
         "    return np.atleast_2d(np.cov(samples, rowvar=False, ddof=ddof))\n")},
         fails=["sample_covariance", "sample_covariance.hidden"]),
+    # one classic slip per function not covered above
+    Wrong("coin_outcomes_as_tuples", {"coin_sample_space": (
+        "from itertools import product\n"
+        "def coin_sample_space(n):\n"
+        "    return set(product('HT', repeat=n))\n")},
+        fails=["coin_sample_space", "coin_sample_space.hidden"]),
+    Wrong("die_faces_from_zero", {"die_sample_space": (
+        "def die_sample_space():\n"
+        "    return set(range(6))\n")},
+        fails=["die_sample_space"]),
+    Wrong("measure_without_normalisation", {"is_probability_measure": (
+        "def is_probability_measure(P, omega, tol=1e-9):\n"
+        "    if any(v < -tol for v in P.values()):\n"
+        "        return False\n"
+        "    return all(abs(P[a | b] - P[a] - P[b]) <= tol for a in P for b in P if not (a & b))\n")},
+        fails=["is_probability_measure"]),
+    Wrong("measure_without_empty_event", {"measure_from_pmf": (
+        "def measure_from_pmf(pmf):\n"
+        "    outcomes = list(pmf)\n"
+        "    return {frozenset(c): float(sum(pmf[w] for w in c))\n"
+        "            for r in range(1, len(outcomes) + 1) for c in combinations(outcomes, r)}\n")},
+        fails=["measure_from_pmf", "measure_from_pmf.hidden"]),
+    Wrong("image_instead_of_preimage", {"preimage": (
+        "def preimage(X, values, omega):\n"
+        "    return {X[w] for w in omega if X[w] in values}\n")},
+        fails=["preimage", "preimage.hidden"]),
+    Wrong("cdf_pdf_riemann_step_off_by_one", {"cdf_from_pdf": (
+        "def cdf_from_pdf(f, lo, n=10_001):\n"
+        "    def F(x):\n"
+        "        if x <= lo:\n"
+        "            return 0.0\n"
+        "        t = np.linspace(lo, x, n)\n"
+        "        return float(np.sum(f(t)) * (x - lo) / n)\n"
+        "    return F\n")},
+        fails=["cdf_from_pdf", "cdf_from_pdf.hidden"]),
+    Wrong("conditional_independence_as_marginal", {"is_conditionally_independent": (
+        "def is_conditionally_independent(joint_xyz, tol=1e-9):\n"
+        "    joint = np.asarray(joint_xyz, dtype=float).sum(axis=2)\n"
+        "    return bool(np.max(np.abs(joint - np.outer(joint.sum(axis=1), joint.sum(axis=0)))) <= tol)\n")},
+        fails=["is_conditionally_independent", "is_conditionally_independent.hidden"]),
+    Wrong("iid_without_identical_marginals", {"is_iid_sample_model": (
+        "def is_iid_sample_model(joint, tol=1e-9):\n"
+        "    joint = np.asarray(joint, dtype=float)\n"
+        "    axes = range(joint.ndim)\n"
+        "    margs = [joint.sum(axis=tuple(a for a in axes if a != k)) for k in axes]\n"
+        "    product_table = margs[0]\n"
+        "    for m in margs[1:]:\n"
+        "        product_table = np.multiply.outer(product_table, m)\n"
+        "    return bool(np.max(np.abs(joint - product_table)) <= tol)\n")},
+        fails=["is_iid_sample_model", "is_iid_sample_model.hidden"]),
+    Wrong("expectation_pdf_without_density", {"expectation_pdf": (
+        "def expectation_pdf(f, g, lo, hi, n=10_001):\n"
+        "    x = np.linspace(lo, hi, n)\n"
+        "    return float(np.trapezoid(g(x), x))\n")},
+        fails=["expectation_pdf", "expectation_pdf.hidden"]),
+    Wrong("sample_mean_last_axis", {"sample_mean": (
+        "def sample_mean(xs):\n"
+        "    xs = np.asarray(xs, dtype=float)\n"
+        "    if xs.shape[0] == 0:\n"
+        "        raise ValueError('no samples')\n"
+        "    return xs.mean(axis=-1)\n")},
+        fails=["sample_mean.hidden"]),
 ]
 
 ALTERNATIVES = [

@@ -109,6 +109,20 @@ def unbroadcast(target, g):
         g = g.sum(axis=0)
     return g'''), fails=["unbroadcast.size_one_axes", "elementwise.arith_broadcast", "maximum.distinct",
                          "maximum.ties", "matmul.batched", "tensor.operators", "tensor.methods"]),
+    Wrong("unbroadcast_size_one_axes_only", fn("unbroadcast", '''
+def unbroadcast(target, g):
+    g = np.asarray(g, dtype=np.float64)
+    shape = np.shape(target)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[g.ndim - len(shape) + axis] != 1:
+            g = g.sum(axis=g.ndim - len(shape) + axis, keepdims=True)
+    return g'''), fails=["unbroadcast.leading_axes", "unbroadcast.size_one_axes", "elementwise.arith_broadcast",
+                         "elementwise.pow", "maximum.distinct", "maximum.ties", "matmul.batched",
+                         "matmul.vector_nd", "tensor.operators", "tensor.methods", "tensor.matmul",
+                         "tensor.pow", "logreg.fit"]),
+    Wrong("reshape_to_forward_shape", fn("reshape_vjp", '''
+def reshape_vjp(dldf, x, shape):
+    return (np.reshape(dldf, shape),)'''), fails=["shape.reshape", "tensor.methods"]),
     Wrong("matmul_G_times_B", fn("matmul_vjp", '''
 def matmul_vjp(dldf, A, B):
     A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
