@@ -219,13 +219,13 @@ WRONG = [
         "    x = np.linspace(lo, hi, n)\n"
         "    return float(np.trapezoid(g(x), x))\n")},
         fails=["expectation_pdf", "expectation_pdf.hidden"]),
-    Wrong("sample_mean_last_axis", {"sample_mean": (
+    Wrong("sample_mean_over_n_minus_1", {"sample_mean": (
         "def sample_mean(xs):\n"
         "    xs = np.asarray(xs, dtype=float)\n"
         "    if xs.shape[0] == 0:\n"
         "        raise ValueError('no samples')\n"
-        "    return xs.mean(axis=-1)\n")},
-        fails=["sample_mean.hidden"]),
+        "    return xs.sum(axis=0) / (xs.shape[0] - 1)\n")},
+        fails=["sample_mean", "sample_mean.hidden"]),
 ]
 
 ALTERNATIVES = [
