@@ -2,17 +2,36 @@
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
-from dlgrade.grader.execute import GraderExecute
-from dlgrade.grader.preprocessors import HideHiddenTests, VerifyChecks
+from dlgrade_grader.execute import GraderExecute
+from dlgrade_grader.preprocessors import HideHiddenTests, VerifyChecks
+from dlgrade_grader.sanitize import DropUnknownGradeIds, RefuseLinks
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "dlmath"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.dlgrade.json"]
+
+# Hidden and graded cases are drawn from the instructor's key, which never enters the repository:
+# $DLGRADE_COURSE_KEY, $DLGRADE_KEY_FILE, this path, or ~/.config/dlgrade/<course_id>.key
+# (`dlgrade keygen` makes one). Grading without a key refuses.
+c.CourseKey.path = os.environ.get("DLGRADE_KEY_FILE", "")
+
+# A submission is the student's own regular files: links are refused before anything reads them,
+# and cells claiming unknown or repeated grade ids become plain cells instead of failing the notebook.
+c.Autograde.sanitize_preprocessors = [
+    RefuseLinks,
+    ClearOutput,
+    DropUnknownGradeIds,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # Verdicts are computed outside the kernel: VerifyChecks rewrites every test
 # cell's outputs before SaveAutoGrades reads them.
@@ -29,14 +48,16 @@ c.Autograde.autograde_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.startup_timeout = 120
-# Student kernels run under bubblewrap (GraderExecute's kernel manager, dlgrade/grader/sandbox.py);
+# Student kernels run under bubblewrap (GraderExecute's kernel manager, dlgrade_grader/sandbox.py),
+# with the student environment .venv-kernel (numpy, matplotlib, ipykernel, the student package;
+# no torch, autograd or grader) built by scripts/setup.sh;
 # without it grading refuses unless DLGRADE_UNSAFE_NO_SANDBOX=1 (--unsafe-no-sandbox).
 c.GraderExecute.notebook_timeout = 600
 c.SandboxedKernelManager.address_space_limit = 4 * 2**30
 c.SandboxedKernelManager.file_size_limit = 256 * 2**20
 
-# Feedback shows verdicts, never hidden test text.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows verdicts, never hidden test text or a mark scheme.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

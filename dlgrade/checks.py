@@ -1,61 +1,58 @@
-"""The check API: one declarative call per check, two modes.
+"""The check API as the student's kernel has it: one declarative call per check.
 
-In a test cell an instructor writes ``check("unbroadcast.leading_axes", points=2)``.
+``check("unbroadcast.leading_axes", points=2)`` in a test cell does one of two things.
 
-*Record mode* (inside the student's kernel) runs the student's code on the
-check's cases, prints a verdict, and emits a record of the raw outputs as a
-display output with a private MIME type.
+*At home* a visible check runs your code on the cases shipped with this package
+(inputs and expected outputs, made by the grader when the assignment was released)
+and prints a verdict. A hidden check only says that it runs when you are graded.
 
-*Verify mode* (in the grader, :mod:`dlgrade.grader.verify`) never touches
-student code: it regenerates the same cases from the same seed, computes the
-reference, and compares it with the record. Only verify mode decides points.
+*While graded* the grader hands the kernel a casebook: new inputs, drawn for this
+submission, for every check of the notebook (visible and hidden alike). Each check
+runs your code on them and emits a record of your raw answers as plain data. The
+kernel holds no expected output for these inputs and no way to make one: the grader
+compares the records with its own references, outside the kernel.
+
+Nothing here knows a reference answer. What a student can do with this module is run
+their own code and show what it returned.
 """
 from __future__ import annotations
 
 import copy
-import hashlib
+import json
 import os
 import sys
 import traceback
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Callable
-
-import numpy as np
 
 from . import records
 from .compare import ATOL, RTOL, Mismatch, compare
 
-STUDENT_ENV = "DLGRADE_STUDENT"
-NO_PREVIEW_ENV = "DLGRADE_NO_PREVIEW"
+CASEBOOK_ENV = "DLGRADE_CASEBOOK"
 MAX_ERROR_CHARS = 400
+VISIBLE, HIDDEN = "visible", "hidden"
+
+
+def scope(hidden: bool) -> str:
+    return HIDDEN if hidden else VISIBLE
 
 
 @dataclass(frozen=True)
-class Mistake:
-    """A classic wrong answer, modelled so a failure can name it."""
-    answer: Callable[[dict], Any]
-    message: str
+class Spec:
+    """What the kernel knows of a check: how to call the student's code, how to compare.
 
-
-@dataclass(frozen=True)
-class Check:
-    """One gradeable behaviour of the student's code, tested on a group of cases.
-
-    cases:     rng -> list of (label, inputs) pairs; labels are shown to students,
-               inputs never are when the check is hidden.
-    run:       (student namespace, inputs) -> output. Runs only in the kernel.
-    reference: inputs -> expected output. Trusted; runs in the grader.
+    run:   (student namespace, inputs) -> output, plain values only (see records.encode).
+    judge: (expected, got, inputs, reveal) -> list[Mismatch]; replaces ``compare`` for
+           answers that are not arrays (sets, strings, ...).
     """
     id: str
     title: str
-    cases: Callable[[np.random.Generator], list]
     run: Callable[[Any, dict], Any]
-    reference: Callable[[dict], Any]
     functions: tuple = ()
     rtol: float = RTOL
     atol: float = ATOL
-    mistakes: tuple = ()
-    judge: Callable | None = None  # (expected, got, inputs, reveal) -> list[Mismatch]; replaces compare
+    judge: Callable | None = None
     hint: str = ""
 
     def evaluate(self, expected, got, inputs, src_dtype="", reveal=True) -> list[Mismatch]:
@@ -63,49 +60,27 @@ class Check:
             return list(self.judge(expected, got, inputs, reveal))
         return compare(expected, got, self.rtol, self.atol, "", src_dtype, reveal)
 
-    def recognise(self, got, inputs) -> str:
-        """The message of the first modelled mistake that reproduces ``got``."""
-        for mistake in self.mistakes:
-            try:
-                wrong = mistake.answer(inputs)
-                if not compare(wrong, got, max(self.rtol, 1e-6), max(self.atol, 1e-8)):
-                    return mistake.message
-            except Exception:  # a mistake model that does not apply to this case
-                continue
-        return ""
-
 
 @dataclass
-class Registry:
+class Specs:
+    """An assignment's checks, by id."""
     assignment: str
     checks: dict = field(default_factory=dict)
 
-    def add(self, check: Check) -> Check:
-        if check.id in self.checks:
-            raise ValueError(f"duplicate check id {check.id}")
-        self.checks[check.id] = check
-        return check
+    def add(self, spec: Spec) -> Spec:
+        if spec.id in self.checks:
+            raise ValueError(f"duplicate check id {spec.id}")
+        self.checks[spec.id] = spec
+        return spec
 
-    def __getitem__(self, check_id: str) -> Check:
+    def __getitem__(self, check_id: str) -> Spec:
         return self.checks[check_id]
 
     def __contains__(self, check_id: str) -> bool:
         return check_id in self.checks
 
-
-def seed_tag(hidden: bool, student: str | None) -> str:
-    return f"hidden:{student or 'anonymous'}" if hidden else "visible"
-
-
-def derive_seed(assignment: str, check_id: str, tag: str) -> int:
-    digest = hashlib.blake2b(f"{assignment}|{check_id}|{tag}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
-
-
-def make_cases(registry: Registry, check: Check, tag: str) -> list:
-    rng = np.random.default_rng(derive_seed(registry.assignment, check.id, tag))
-    cases = check.cases(rng)
-    return [(str(label), inputs) for label, inputs in cases]
+    def __iter__(self):
+        return iter(self.checks.values())
 
 
 class StudentNamespace:
@@ -124,62 +99,68 @@ class StudentNamespace:
 def _error_text(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = ""
+    here = os.path.dirname(os.path.abspath(__file__))
     for frame in reversed(tb):
         # the student's own frames live in the kernel's cells, not in any installed package
-        if "site-packages" in frame.filename or frame.filename.startswith(os.path.dirname(__file__)):
+        if "site-packages" in frame.filename or frame.filename.startswith(here):
             continue
         if frame.filename.startswith(sys.prefix) or frame.filename.startswith(sys.base_prefix):
             continue
         where = f" (line {frame.lineno} of your code)"
         break
-    text = f"{type(exc).__name__}: {exc}{where}"
-    return text[:MAX_ERROR_CHARS]
+    return f"{type(exc).__name__}: {exc}{where}"[:MAX_ERROR_CHARS]
 
 
-def _run_case(check: Check, ns: StudentNamespace, inputs: dict) -> dict:
+def run_case(spec: Spec, ns: StudentNamespace, inputs: dict) -> dict:
+    """One case's record entry: the student's output as plain data, or how their code failed."""
     try:
-        out = check.run(ns, copy.deepcopy(inputs))
+        out = spec.run(ns, copy.deepcopy(inputs))
         return {"ok": True, "out": records.encode(out)}
-    except Exception as exc:  # the student's code failed; the record says how
+    except Exception as exc:  # the student's code failed; the entry says how
         return {"ok": False, "error": _error_text(exc)}
 
 
-def judge_case(check: Check, inputs: dict, entry: dict, expected, hidden: bool = False) -> str:
-    """Empty string when one recorded case is right, else the reason it is wrong."""
+def judge_entry(spec: Spec, inputs: dict, entry: dict, expected, hidden: bool = False,
+                recognise: Callable | None = None) -> str:
+    """Empty string when one recorded answer is right, else the reason it is wrong.
+
+    Shared by the kernel's preview and the grader, so both explain a failure alike;
+    ``recognise(got, inputs)`` (grader only) names a modelled classic mistake.
+    Whatever goes wrong while reading or comparing the answer fails this case only.
+    """
     if not isinstance(entry, dict):
         return "malformed record entry"
     if not entry.get("ok"):
         return f"your code raised {str(entry.get('error', 'an error'))[:MAX_ERROR_CHARS]}"
     try:
         got = records.decode(entry.get("out"))
+        src_dtype = "float32" if "float32" in records.source_dtypes(entry.get("out")) else ""
+        mismatches = spec.evaluate(expected, got, inputs, src_dtype, reveal=not hidden)
     except records.RecordError as exc:
-        return f"unreadable answer ({exc})"
-    dtypes = records.source_dtypes(entry.get("out"))
-    src_dtype = "float32" if "float32" in dtypes else ""
-    mismatches = check.evaluate(expected, got, inputs, src_dtype, reveal=not hidden)
+        return f"unreadable answer ({exc})"[:MAX_ERROR_CHARS]
+    except Exception as exc:  # an answer the comparison cannot handle is a wrong answer
+        return f"answer could not be compared ({type(exc).__name__}: {exc})"[:MAX_ERROR_CHARS]
     if not mismatches:
         return ""
     text = "; ".join(str(m) for m in mismatches[:3])
-    named = check.recognise(got, inputs)
+    named = ""
+    if recognise is not None:
+        try:
+            named = recognise(got, inputs)
+        except Exception:  # a mistake model that cannot judge this answer names nothing
+            named = ""
     if named:
         text += f" Likely mistake: {named}"
-    elif check.hint:
-        text += f" {'Also: ' if 'Hint:' in text else 'Hint: '}{check.hint}"
+    elif spec.hint:
+        text += f" {'Also: ' if 'Hint:' in text else 'Hint: '}{spec.hint}"
     return text
 
 
-def expected_if_needed(check: Check, inputs: dict, entry: dict):
-    """The reference, computed only when the student produced an answer to compare."""
-    if isinstance(entry, dict) and entry.get("ok"):
-        return check.reference(inputs)
-    return None
-
-
-def format_verdict(check: Check, points: float, awarded: float, failures: list, n_cases: int,
+def format_verdict(spec: Spec, points: float, awarded: float, failures: list, n_cases: int,
                    hidden: bool) -> str:
     mark = "PASS" if not failures else "FAIL"
-    scope = "hidden" if hidden else "visible"
-    head = f"[{mark}] {check.id} ({scope}, {n_cases} case{'s' * (n_cases != 1)}): {check.title}  {awarded:g}/{points:g}"
+    head = (f"[{mark}] {spec.id} ({scope(hidden)}, {n_cases} case{'s' * (n_cases != 1)}): {spec.title}"
+            f"  {awarded:g}/{points:g}")
     lines = [head]
     for label, reason in failures[:3]:
         lines.append(f"    case '{label}': {reason}")
@@ -188,44 +169,113 @@ def format_verdict(check: Check, points: float, awarded: float, failures: list, 
     return "\n".join(lines)
 
 
-def make_check(registry: Registry) -> Callable:
-    """The record-mode ``check`` function that notebooks import."""
+# --------------------------------------------------------------------------- data the kernel reads
+_visible_cache: dict = {}
+
+
+def visible_cases(assignment: str) -> dict:
+    """check id -> list of (label, inputs, expected), as shipped in ``hw/data/<assignment>.json``."""
+    if assignment not in _visible_cache:
+        try:
+            text = resources.files("dlgrade.hw").joinpath("data", f"{assignment}.json").read_text()
+        except (FileNotFoundError, OSError):
+            text = ""
+        table = {}
+        if text:
+            raw = json.loads(text)
+            for check_id, cases in raw.get("checks", {}).items():
+                table[check_id] = [(label, records.decode(inp), records.decode(exp))
+                                   for label, inp, exp in cases]
+        _visible_cache[assignment] = table
+    return _visible_cache[assignment]
+
+
+_casebook_cache: dict = {}
+
+
+def casebook() -> dict | None:
+    """The grader's casebook for this kernel, or None at home."""
+    path = os.environ.get(CASEBOOK_ENV)
+    if not path:
+        return None
+    if path not in _casebook_cache:
+        with open(path, encoding="utf-8") as fh:
+            _casebook_cache[path] = json.load(fh)
+    return _casebook_cache[path]
+
+
+# --------------------------------------------------------------------------- the two modes
+def _emit(record: dict) -> None:
+    try:
+        payload = records.dumps(record)
+    except records.RecordError as exc:
+        print(f"[FAIL] {record.get('check')}: {exc}")
+        return
+    from IPython.display import display
+    display({records.MIME: payload, "text/plain": ""}, raw=True)
+
+
+def record_graded(specs: Specs, check_id: str, hidden: bool, namespace: dict, book: dict) -> None:
+    """Graded mode: run the student's code on the casebook's inputs and emit the answers."""
+    entry = book.get("checks", {}).get(f"{check_id}|{scope(hidden)}")
+    if entry is None or check_id not in specs:
+        print(f"[....] {check_id} ({scope(hidden)}): no cases for this check in the grader's casebook")
+        return
+    spec = specs[check_id]
+    ns = StudentNamespace(namespace)
+    answers = [run_case(spec, ns, records.decode(inputs)) for _label, inputs in entry["cases"]]
+    print(f"[....] {check_id} ({scope(hidden)}): answers recorded for the grader")
+    _emit({"format": records.FORMAT_VERSION, "assignment": specs.assignment, "check": check_id,
+           "hidden": bool(hidden), "case_set": entry.get("case_set"), "cases": answers})
+
+
+def preview(specs: Specs, check_id: str, points: float, hidden: bool, namespace: dict) -> str:
+    """Home mode: the verdict on the shipped visible cases (hidden checks wait for grading)."""
+    spec = specs[check_id]
+    if hidden:
+        return (f"[ -- ] {check_id} (hidden): {spec.title}  ?/{points:g}\n"
+                f"    runs on new inputs drawn for your submission when it is graded")
+    cases = visible_cases(specs.assignment).get(check_id)
+    if cases is None:
+        return (f"[ -- ] {check_id}: no visible cases in this copy of the course package"
+                f" (reinstall it from release/)")
+    ns = StudentNamespace(namespace)
+    failures = []
+    for label, inputs, expected in cases:
+        reason = judge_entry(spec, inputs, run_case(spec, ns, inputs), expected)
+        if reason:
+            failures.append((label, reason))
+    return format_verdict(spec, points, 0 if failures else points, failures, len(cases), False)
+
+
+def make_check(specs: Specs) -> Callable:
+    """The ``check`` function that notebooks import."""
 
     def check(check_id: str, points: float, hidden: bool = False) -> None:
-        caller_globals = sys._getframe(1).f_globals
-        spec = registry[check_id]
-        tag = seed_tag(hidden, os.environ.get(STUDENT_ENV))
-        cases = make_cases(registry, spec, tag)
-        ns = StudentNamespace(caller_globals)
-        entries = [_run_case(spec, ns, inputs) for _, inputs in cases]
-        failures, verdict = [], "unknown"
-        if os.environ.get(NO_PREVIEW_ENV) == "1" or (hidden and os.environ.get(STUDENT_ENV)):
-            # under the grader nobody reads the preview, and computing it (torch
-            # imports, references) costs more than the student's code: skip it
-            print(f"[....] {check_id}{' (hidden)' * hidden}: answers recorded for the grader")
+        namespace = sys._getframe(1).f_globals
+        book = casebook()
+        if book is not None:
+            record_graded(specs, check_id, hidden, namespace, book)
         else:
-            try:
-                for (label, inputs), entry in zip(cases, entries):
-                    reason = judge_case(spec, inputs, entry, expected_if_needed(spec, inputs, entry), hidden)
-                    if reason:
-                        failures.append((label, reason))
-                verdict = "fail" if failures else "pass"
-                print(format_verdict(spec, points, 0 if failures else points, failures, len(cases), hidden))
-            except Exception as exc:  # preview only: the grader decides
-                print(f"[....] {check_id}: answers recorded; no preview here ({type(exc).__name__}: {exc})")
-        record = {"format": records.FORMAT_VERSION, "assignment": registry.assignment,
-                  "check": check_id, "hidden": bool(hidden), "seed_tag": tag,
-                  "cases": entries, "kernel_verdict": verdict}
-        try:
-            payload = records.dumps(record)
-        except records.RecordError as exc:
-            print(f"[FAIL] {check_id}: {exc}")
-            return
-        from IPython.display import display
-        display({records.MIME: payload, "text/plain": ""}, raw=True)
+            print(preview(specs, check_id, points, hidden, namespace))
 
-    check.registry = registry
+    check.specs = specs
     return check
+
+
+def run_graded_cell(grade_id: str, namespace: dict) -> None:
+    """What the grader executes in place of a test cell: that cell's checks, from the casebook.
+
+    The test cell's own text (hidden checks included) never enters the kernel.
+    """
+    book = casebook()
+    if book is None:
+        print(f"[....] {grade_id}: no casebook; nothing recorded")
+        return
+    from .hw import specs as specs_of
+    specs = specs_of(book.get("assignment", ""))
+    for check_id, hidden in book.get("cells", {}).get(grade_id, []):
+        record_graded(specs, check_id, bool(hidden), namespace, book)
 
 
 def outcome(fn, *args, expect=(ValueError,), **kwargs):

@@ -7,14 +7,19 @@ pipeline; tests then read the gradebook and the verifier's sidecars.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
 
-from dlgrade.grader import localcourse
-from dlgrade.grader.release import available
-from dlgrade.grader.submissions import build_submission
+from dlgrade_grader import localcourse
+from dlgrade_grader.release import available
+from dlgrade_grader.submissions import build_submission
 from grader_tests.catalogues import BLANK, REFERENCE, load
+
+# A throw-away course key for this test session, as an instructor's secret would be; every
+# nbgrader and dlgrade process the tests start inherits it.
+os.environ.setdefault("DLGRADE_COURSE_KEY", secrets.token_hex(32))
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available(REPO)

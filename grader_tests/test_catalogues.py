@@ -7,7 +7,7 @@
 """
 import pytest
 
-from dlgrade.grader.expectations import autograded_total, problems_with
+from dlgrade_grader.expectations import autograded_total, problems_with
 from grader_tests.conftest import ASSIGNMENTS, variants_for
 
 

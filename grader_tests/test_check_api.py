@@ -6,32 +6,41 @@ import pytest
 from nbformat.v4 import new_output
 
 from dlgrade import records
-from dlgrade.checks import Check, Mistake, Registry, make_cases, seed_tag
+from dlgrade.checks import Spec, Specs, StudentNamespace, run_case
 from dlgrade.compare import compare
-from dlgrade.grader.audit import audit_cells
-from dlgrade.grader.verify import SourceError, parse_check_calls, verify_cell
+from dlgrade_grader.audit import audit_cells
+from dlgrade_grader.casebook import graded_cases
+from dlgrade_grader.checks import Mistake, Registry
+from dlgrade_grader.verify import GradingContext, SourceError, parse_check_calls, verify_cell
 
-REG = Registry("unit")
-REG.add(Check(id="double", title="doubles its input",
-              cases=lambda rng: [("vector", {"x": rng.standard_normal(4)}),
-                                 ("matrix", {"x": rng.standard_normal((2, 3))})],
-              run=lambda ns, inp: ns.double(inp["x"]), reference=lambda inp: 2 * inp["x"],
-              functions=("double",),
-              mistakes=(Mistake(lambda inp: inp["x"], "forgot the factor 2"),)))
+SPECS = Specs("unit")
+SPECS.add(Spec(id="double", title="doubles its input", run=lambda ns, inp: ns.double(inp["x"]),
+               functions=("double",)))
+SPECS.add(Spec(id="count", title="counts entries", run=lambda ns, inp: ns.count(inp["x"])))
+REG = Registry(SPECS)
+REG.add("double", cases=lambda rng: [("vector", {"x": rng.standard_normal(4)}),
+                                      ("matrix", {"x": rng.standard_normal((2, 3))})],
+        reference=lambda inp: 2 * inp["x"], mistakes=(Mistake(lambda inp: inp["x"], "forgot the factor 2"),))
+REG.add("count", cases=lambda rng: [("one", {"x": rng.standard_normal(int(rng.integers(2, 9)))})],
+        reference=lambda inp: inp["x"].size)
+REG.complete()
+KEY = bytes(range(32))
+ME = GradingContext(KEY, "s1", "digest-1")
 
 
-def record_for(answer, hidden=False, student="s1", **overrides):
-    tag = seed_tag(hidden, student)
-    cases = make_cases(REG, REG["double"], tag)
-    entries = [{"ok": True, "out": records.encode(answer(inp["x"]))} for _, inp in cases]
-    rec = {"format": 1, "assignment": "unit", "check": "double", "hidden": hidden, "seed_tag": tag,
-           "cases": entries, "kernel_verdict": "pass"}
+def record_for(answer, hidden=False, graded=ME, check="double", **overrides):
+    cases = graded_cases(REG, check, hidden, graded.key, graded.student, graded.digest)
+    ns = StudentNamespace({check: answer})
+    entries = [run_case(REG[check].spec, ns, inp) for inp in cases.inputs]
+    rec = {"format": 1, "assignment": "unit", "check": check, "hidden": hidden, "case_set": cases.id,
+           "cases": entries}
     rec.update(overrides)
     return new_output("display_data", data={records.MIME: json.dumps(rec), "text/plain": ""})
 
 
-def score(outputs, source='check("double", points=2)\ncheck("double", points=3, hidden=True)', blocked=None):
-    return verify_cell("t", source, 5, outputs, REG, "s1", blocked or {})
+def score(outputs, source='check("double", points=2)\ncheck("double", points=3, hidden=True)', blocked=None,
+          points=5):
+    return verify_cell("t", source, points, outputs, REG, ME, blocked or {})
 
 
 def test_correct_records_score_full():
@@ -43,14 +52,18 @@ def test_wrong_answer_is_named_with_its_mistake():
     r = score([record_for(lambda x: x), record_for(lambda x: 2 * x, hidden=True)])
     assert r.awarded == 3
     assert "forgot the factor 2" in r.text() and "first wrong index" in r.text()
-    assert "tampering" in r.text()  # the record claimed a pass the grader could not reproduce
+
+
+ELSEWHERE = [GradingContext(KEY, "s2", "digest-1"),        # a classmate's cases
+             GradingContext(KEY, "s1", "digest-0"),        # my previous submission's cases
+             GradingContext(bytes(32), "s1", "digest-1")]  # cases drawn without the course key
 
 
 @pytest.mark.parametrize("bad", [
     lambda: [],                                                               # no record
     lambda: [new_output("display_data", data={records.MIME: "{not json"})],  # malformed
     lambda: [new_output("display_data", data={records.MIME: "x" * (records.MAX_RECORD_BYTES + 10)})],
-    lambda: [record_for(lambda x: 2 * x, hidden=True, seed_tag="visible")],  # someone else's cases
+    *[(lambda g=g: [record_for(lambda x: 2 * x, hidden=True, graded=g)]) for g in ELSEWHERE],
     lambda: [record_for(lambda x: 2 * x, hidden=True, cases=[])],              # truncated
     lambda: [record_for(lambda x: 2 * x, hidden=True)] * 2,                    # duplicated
     lambda: [record_for(lambda x: 2 * x, hidden=True, format=2)],
@@ -58,8 +71,25 @@ def test_wrong_answer_is_named_with_its_mistake():
                         cases=[{"ok": True, "out": {"__kind__": "pickle", "data": "gASVAAAA"}}] * 2)],
 ])
 def test_bad_records_fail_closed(bad):
-    r = score(bad(), source='check("double", points=3, hidden=True)')
-    assert r.max_points == 5 and r.awarded == 0
+    r = score(bad(), source='check("double", points=3, hidden=True)', points=3)
+    assert r.max_points == 3 and r.awarded == 0
+
+
+@pytest.mark.parametrize("answer", [
+    {"__kind__": "int", "v": "9" * 5000},                   # int() refuses 5000 digits
+    {"__kind__": "array", "shape": [1], "dtype": "int64", "data": ["9" * 30]},
+    {"__kind__": "float"},
+    {"__kind__": "dict", "pairs": [[{"__kind__": "list", "items": []}, 1]]},
+])
+def test_one_unreadable_answer_fails_its_check_only(answer):
+    bad = record_for(lambda x: 2 * x, check="double")
+    rec = json.loads(bad["data"][records.MIME])
+    rec["cases"][0] = {"ok": True, "out": answer}
+    bad["data"][records.MIME] = json.dumps(rec)
+    good = record_for(lambda x: x.size, check="count")
+    r = score([bad, good], source='check("double", points=2)\ncheck("count", points=3)')
+    assert r.awarded == 3, r.text()
+    assert "unreadable" in r.text() or "could not" in r.text()
 
 
 def test_values_are_not_revealed_for_hidden_cases():
@@ -87,15 +117,18 @@ def test_test_cells_must_be_literal_check_calls(source):
 
 
 def test_points_mismatch_scores_zero():
-    r = verify_cell("t", "check('double', points=2)", 5, [record_for(lambda x: 2 * x)], REG, "s1", {})
+    r = verify_cell("t", "check('double', points=2)", 5, [record_for(lambda x: 2 * x)], REG, ME, {})
     assert r.awarded == 0 and any("configuration" in p for p in r.problems)
 
 
-def test_hidden_cases_differ_per_student():
-    a = make_cases(REG, REG["double"], seed_tag(True, "alice"))[0][1]["x"]
-    b = make_cases(REG, REG["double"], seed_tag(True, "bob"))[0][1]["x"]
-    v = make_cases(REG, REG["double"], seed_tag(False, "alice"))[0][1]["x"]
-    assert not np.allclose(a, b) and not np.allclose(a, v)
+def test_graded_cases_differ_per_student_submission_scope_and_key():
+    def first(g, hidden=True):
+        return graded_cases(REG, "double", hidden, g.key, g.student, g.digest).inputs[0]["x"]
+    mine = first(ME)
+    assert not np.allclose(mine, first(ME, hidden=False))
+    for other in ELSEWHERE:
+        assert not np.allclose(mine, first(other))
+    assert np.array_equal(mine, first(ME))  # and the same submission always gets the same cases
 
 
 @pytest.mark.parametrize("value", [
@@ -140,6 +173,12 @@ def test_compare_names_classic_mistakes(expected, got, hint):
     ("import torch\ndef double(x):\n    return torch.ones(2)", False, True, False),  # renamed solution cell
     ("%matplotlib inline\nimport matplotlib.pyplot as plt", False, False, False),
     ("%load_ext something", False, False, True),
+    # cells that ast.parse refuses but IPython runs: the audit reads what IPython runs
+    (" import importlib\n importlib.import_module('dlgrade')", False, False, True),
+    (">>> import sys\n>>> sys.modules['numpy']", False, False, True),
+    ("/exec 'print(1)'", False, False, True),
+    ("!cat /etc/passwd", False, False, True),
+    (" import torch\n def double(x):\n     return torch.ones(2)", True, True, False),
 ])
 def test_audit(source, is_solution, blocked, tamper):
     res = audit_cells([("cell", source, is_solution)], {"torch", "autograd", "jax"}, {"double"})

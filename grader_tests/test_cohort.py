@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from dlgrade.grader import cohort
-from dlgrade.grader.preprocessors import HIDDEN_REGION
-from dlgrade.grader.submissions import REFERENCE, build_submission, insert_cells
+from dlgrade_grader import cohort
+from dlgrade_grader.preprocessors import HIDDEN_REGION
+from dlgrade_grader.submissions import REFERENCE, build_submission, insert_cells
 from grader_tests import cohort_course as cc
 
 SANDBOX_OK, _ = cc.sandbox_ready()
@@ -104,7 +104,7 @@ def test_csv_has_per_question_columns_and_quotes(demo):
 
 
 def test_csv_quoting_survives_hostile_text(tmp_path):
-    from dlgrade.grader.report import write_csv
+    from dlgrade_grader.report import write_csv
 
     nasty = 'a "quoted", comma\nnew line; =1+1'
     row = {"student": 'o"brien, jr', "assignment": "hw", "score": 1.5, "max_score": 2, "status": "failed",

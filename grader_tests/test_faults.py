@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from dlgrade.grader.submissions import BLANK, REFERENCE, build_submission
+from dlgrade_grader.submissions import BLANK, REFERENCE, build_submission
 from grader_tests import cohort_course as cc
 from grader_tests.catalogues.faults import FAULTS, Ctx
 

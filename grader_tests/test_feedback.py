@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from dlgrade.grader import localcourse
+from dlgrade_grader import localcourse
 from grader_tests.conftest import ASSIGNMENTS
 
 

@@ -6,10 +6,10 @@ against a real assignment of this course, where it earns nothing.
 """
 import pytest
 
-from dlgrade import authoring
-from dlgrade.grader import localcourse
-from dlgrade.grader.expectations import autograded_total
-from dlgrade.grader.submissions import Attack, build_submission
+from dlgrade_grader import authoring
+from dlgrade_grader import localcourse
+from dlgrade_grader.expectations import autograded_total
+from dlgrade_grader.submissions import Attack, build_submission
 
 PLAIN_NOTEBOOK = '''\
 # %% setup id=setup

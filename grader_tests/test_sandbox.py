@@ -21,11 +21,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlgrade import authoring
-from dlgrade.grader import localcourse
-from dlgrade.grader.execute import REPORT_SUFFIX
-from dlgrade.grader.sandbox import probe
-from dlgrade.grader.submissions import fill, insert_cells, reference_answers, write_submission
+from dlgrade_grader import authoring
+from dlgrade_grader import localcourse
+from dlgrade_grader.execute import REPORT_SUFFIX
+from dlgrade_grader.sandbox import probe
+from dlgrade_grader.submissions import fill, insert_cells, reference_answers, write_submission
 
 REPO = Path(__file__).resolve().parents[1]
 HW = "tiny"
@@ -58,7 +58,7 @@ assert triple(3) == 9
 
 TEST_CONFIG = f'''
 # test course only: plain assert test cells, short limits
-from dlgrade.grader.preprocessors import VerifyChecks as _VerifyChecks
+from dlgrade_grader.preprocessors import VerifyChecks as _VerifyChecks
 c.Autograde.autograde_preprocessors = [
     p for p in c.Autograde.autograde_preprocessors if p is not _VerifyChecks]
 c.GraderExecute.timeout = {CELL_TIMEOUT}

@@ -1,4 +1,5 @@
 """Static properties of the course: notebooks, points, release, student package."""
+import json
 import re
 import subprocess
 import sys
@@ -7,10 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlgrade import hw as hwmod
-from dlgrade.grader import release as rel
-from dlgrade.grader.submissions import reference_answers
-from dlgrade.grader.verify import parse_check_calls
+from dlgrade_grader import hw as hwmod
+from dlgrade_grader.sandbox import kernel_python_default
+from dlgrade_grader import release as rel
+from dlgrade_grader.submissions import reference_answers
+from dlgrade_grader.verify import parse_check_calls
 from grader_tests.catalogues import load
 from grader_tests.conftest import ASSIGNMENTS
 
@@ -112,41 +114,79 @@ def test_release_holds_no_solutions_or_hidden_tests(hw):
             assert len(leaked) < max(2, len(lines) / 2), f"{nbmeta(cell)['grade_id']} leaks {leaked[:3]}"
 
 
-def test_student_package_has_no_grader():
-    pkg = REPO / "release" / rel.STUDENT_PACKAGE / "dlgrade"
+STUDENT_PKG = REPO / "release" / rel.STUDENT_PACKAGE
+GRADER_ONLY_MODULES = ("torch", "autograd", "scipy", "jax", "dlgrade_grader")
+
+
+def test_student_package_holds_no_grader_code():
+    pkg = STUDENT_PKG / "dlgrade"
     assert (pkg / "checks.py").exists() and (pkg / "hw").is_dir()
-    assert not (pkg / "grader").exists() and not (pkg / "authoring.py").exists()
+    for path in pkg.rglob("*.py"):
+        text = path.read_text()
+        for name in GRADER_ONLY_MODULES:
+            assert not re.search(rf"^\s*(import|from)\s+{name}\b", text, re.M), f"{path} imports {name}"
+        assert not re.search(r"\bdef ref_|\bMistake\(|\breference\s*=", text), f"{path} holds grader code"
+    for hw in ASSIGNMENTS:
+        assert (pkg / "hw" / "data" / f"{hw}.json").exists(), f"no visible cases shipped for {hw}"
+
+
+def test_kernel_environment_cannot_import_the_grader_or_autodiff():
+    python = kernel_python_default()
+    code = ("import importlib.util as u, json; "
+            f"print(json.dumps({{m: u.find_spec(m) is not None for m in {list(GRADER_ONLY_MODULES)!r}}}))")
+    out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, check=True).stdout
+    assert not any(json.loads(out).values()), out
+    where = subprocess.run([python, "-I", "-c", "import dlgrade; print(dlgrade.__file__)"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "site-packages" in where and str(REPO / "dlgrade") not in where
+
+
+def _run_in_student_env(nb, tmp_path):
+    """Execute a notebook with the student kernel environment, as a student at home would."""
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    spec_dir = tmp_path / "jupyter" / "kernels" / "student"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [kernel_python_default(), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "student", "language": "python"}))
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
+           "JUPYTER_PATH": str(tmp_path / "jupyter")}
+    code = (
+        "import nbformat\n"
+        "from nbclient import NotebookClient\n"
+        f"nb = nbformat.read({str(path)!r}, as_version=4)\n"
+        "NotebookClient(nb, timeout=300, kernel_name='student', allow_errors=True,"
+        f" resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute()\n"
+        f"nbformat.write(nb, {str(path)!r})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return nbformat.read(str(path), as_version=4)
+
+
+def _test_cell_text(nb) -> dict:
+    out = {}
+    for cell in nb.cells:
+        m = nbmeta(cell)
+        if cell.cell_type == "code" and m.get("grade") and not m.get("solution"):
+            out[m["grade_id"]] = "\n".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    return out
 
 
 @pytest.mark.parametrize("hw", ASSIGNMENTS)
 def test_release_runs_with_only_the_student_package(hw, tmp_path):
-    """A student with only release/ sees visible checks pass on correct work."""
-    from dlgrade.grader.submissions import fill
+    """At home, with only the student environment: the reference passes every visible check,
+    the blank notebook fails each one with a message, and hidden checks wait for grading."""
+    from dlgrade_grader.submissions import fill
 
-    nb = fill(release_nb(hw), reference_answers(source_nb(hw)))
-    path = tmp_path / f"{hw}.ipynb"
-    nbformat.write(nb, str(path))
-    student_pkg = REPO / "release" / rel.STUDENT_PACKAGE
-    env = {"PYTHONPATH": str(student_pkg), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-           "HOME": str(tmp_path),
-           "MPLBACKEND": "Agg"}
-    code = (
-        "import nbformat, sys\n"
-        "from nbclient import NotebookClient\n"
-        f"nb = nbformat.read({str(path)!r}, as_version=4)\n"
-        "NotebookClient(nb, timeout=300, kernel_name='python3', allow_errors=True,"
-        f" resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute()\n"
-        f"nbformat.write(nb, {str(path)!r})\n"
-    )
-    where = subprocess.run([sys.executable, "-c", "import dlgrade; print(dlgrade.__file__)"], env=env, cwd=tmp_path,
-                           capture_output=True, text=True)
-    assert where.stdout.startswith(str(student_pkg)), where.stdout + where.stderr
-    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    done = nbformat.read(str(path), as_version=4)
-    text = "\n".join(o.get("text", "") for c in done.cells if c.cell_type == "code" for o in c.outputs
-                     if o.get("output_type") == "stream")
+    done = _run_in_student_env(fill(release_nb(hw), reference_answers(source_nb(hw))), tmp_path / "ref")
     errors = [o for c in done.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
     assert not errors, [e.get("ename") + ": " + e.get("evalue") for e in errors]
-    assert "[PASS]" in text and "[FAIL]" not in text, text[-3000:]
+    for grade_id, text in _test_cell_text(done).items():
+        assert "[PASS]" in text and "[FAIL]" not in text and "[ -- ]" not in text, (grade_id, text)
+    blank = _run_in_student_env(release_nb(hw), tmp_path / "blank")
+    for grade_id, text in _test_cell_text(blank).items():
+        assert "[FAIL]" in text and "[PASS]" not in text, (grade_id, text)
+        assert "case '" in text, (grade_id, text)  # each failure says which case and why

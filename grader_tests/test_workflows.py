@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlgrade.grader.cli import build_parser
+from dlgrade_grader.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -89,7 +89,7 @@ def test_push_workflow_checks_release_and_runs_the_grader_tests():
     wf = _load("tests.yml")
     assert "push" in wf["on"]
     runs = "\n".join(run for _, run in _runs(wf))
-    assert "python -m dlgrade.grader.release --check" in runs
+    assert "python -m dlgrade_grader.release --check" in runs
     assert re.search(r"pytest grader_tests\b", runs)
     assert "postgresql" in runs and "bubblewrap" in runs
 
@@ -109,5 +109,5 @@ def test_every_dlgrade_command_in_the_workflows_parses():
                 assert args.command in ("grade", "demo-cohort", "merge")
                 seen += 1
     assert seen >= 3
-    from dlgrade.grader import release
+    from dlgrade_grader import release
     assert callable(getattr(release, "main", None))

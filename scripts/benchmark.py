@@ -38,10 +38,9 @@ sys.path.insert(0, str(REPO))
 import nbformat  # noqa: E402
 
 from dlgrade import hw as hw_modules  # noqa: E402
-from dlgrade.checks import NO_PREVIEW_ENV, STUDENT_ENV  # noqa: E402
-from dlgrade.grader import localcourse  # noqa: E402
-from dlgrade.grader.execute import REPORT_SUFFIX  # noqa: E402
-from dlgrade.grader.submissions import BLANK, REFERENCE, build_submission, write_submission  # noqa: E402
+from dlgrade_grader import localcourse  # noqa: E402
+from dlgrade_grader.execute import REPORT_SUFFIX  # noqa: E402
+from dlgrade_grader.submissions import BLANK, REFERENCE, build_submission, write_submission  # noqa: E402
 
 PLAIN_CONFIG = """\
 # The plain-nbgrader baseline: nbgrader's default autograde preprocessors,
@@ -132,7 +131,7 @@ def cohort(course: Path, workers: int, unsafe: bool) -> tuple[float, dict, str]:
     if PACKAGE:  # the sandbox hands kernels a clean environment: tell it where the package is
         with open(course / "nbgrader_config.py", "a") as fh:
             fh.write(f"\nc.SandboxedKernelManager.kernel_env = {{'PYTHONPATH': {str(PACKAGE)!r}}}\n")
-    cmd = [sys.executable, "-m", "dlgrade.grader.cli", "grade", "--workers", str(workers), "--no-progress"]
+    cmd = [sys.executable, "-m", "dlgrade_grader.cli", "grade", "--workers", str(workers), "--no-progress"]
     if unsafe:
         cmd.append("--unsafe-no-sandbox")
     seconds, proc = timed(cmd, course)
@@ -156,9 +155,9 @@ def bare_execute(course: Path, sample: list, scratch: Path) -> dict:
         nbformat.write(graded, str(folder / f"{hw}.ipynb"))
         cmd = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert", "--to", "notebook",
                "--execute", "--allow-errors", "--ExecutePreprocessor.timeout=120", f"{hw}.ipynb", "--output", "executed.ipynb"]
-        # the same kernel-side work as under the grader (no in-kernel preview), so the
-        # ratio measures what nbgrader, the verifier and the sandbox add
-        seconds, proc = timed(cmd, folder, {STUDENT_ENV: sid, NO_PREVIEW_ENV: "1"})
+        # at home the kernel only compares visible cases with shipped data, about the work a
+        # graded kernel does on its casebook, so the ratio measures what grading adds
+        seconds, proc = timed(cmd, folder, {})
         check(proc, f"nbconvert --execute {sid}/{hw}")
         out[(sid, hw)] = seconds
     return out

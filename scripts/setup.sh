@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine: Debian packages, a venv, pinned Python packages.
+# Idempotent set-up for a fresh machine: Debian packages, the grader's venv, the student kernel's venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,15 +15,39 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
+pipq=(-q --disable-pip-version-check)
+
+# the grader: nbgrader, torch, autograd, this repository's two packages (editable)
 if [ ! -x .venv/bin/python ]; then
-    echo "setup: creating .venv"
+    echo "setup: creating .venv (the grader)"
     "$PY" -m venv .venv
 fi
 stamp=.venv/.requirements.sha
 want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing pinned requirements (first run takes a few minutes)"
-    .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-    .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+    .venv/bin/pip install "${pipq[@]}" -r requirements.txt
+    .venv/bin/pip install "${pipq[@]}" --no-deps -e .
+    echo "$want" > "$stamp"
+fi
+
+# the student kernel: numpy, matplotlib, ipykernel and the released student package, nothing else
+# (not even pip: the grader's pip installs into it)
+if [ ! -x .venv-kernel/bin/python ]; then
+    echo "setup: creating .venv-kernel (the student kernel environment)"
+    "$PY" -m venv --without-pip .venv-kernel
+fi
+kpip=(.venv/bin/pip --python .venv-kernel/bin/python)
+stamp=.venv-kernel/.requirements.sha
+want=$( (cat requirements-kernel.txt; find release/dlgrade-student -type f ! -path '*/__pycache__/*' | sort \
+         | xargs sha256sum) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing the student kernel environment"
+    "${kpip[@]}" install "${pipq[@]}" -r requirements-kernel.txt
+    # built from a copy, so the build leaves nothing behind in release/
+    scratch=$(mktemp -d)
+    cp -r release/dlgrade-student "$scratch/"
+    "${kpip[@]}" install "${pipq[@]}" --no-deps --force-reinstall "$scratch/dlgrade-student"
+    rm -rf "$scratch"
     echo "$want" > "$stamp"
 fi

@@ -15,9 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dlgrade.grader import localcourse  # noqa: E402
-from dlgrade.grader.expectations import problems_with  # noqa: E402
-from dlgrade.grader.submissions import build_submission  # noqa: E402
+from dlgrade_grader import localcourse  # noqa: E402
+from dlgrade_grader.expectations import problems_with  # noqa: E402
+from dlgrade_grader.submissions import build_submission  # noqa: E402
 from grader_tests.catalogues import BLANK, load  # noqa: E402
 
 
@@ -28,12 +28,15 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--show", action="store_true", help="print the verdict text of every test cell")
-    ap.add_argument("--shared", action="store_true", help="also run the shared attack catalogue")
+    ap.add_argument("--shared", action="store_true", help="also run the shared and white-box attack catalogues")
+    ap.add_argument("--audit-off", action="store_true", help="grade with the static audit switched off")
     args = ap.parse_args()
     hw = args.assignment
     root = Path(tempfile.mkdtemp(prefix=f"try-{hw}-"))
     t0 = time.time()
     localcourse.init_course(root, [hw])
+    if args.audit_off:
+        localcourse.add_config(root, localcourse.AUDIT_OFF)
     src, rel = localcourse.read_notebook(root, "source", hw), localcourse.read_notebook(root, "release", hw)
     variants = [v for v in load(hw, include_shared=args.shared, baselines=True)
                 if v.kind in ("reference", "blank") or not args.only or v.name in args.only]
@@ -43,7 +46,7 @@ def main():
     bad = 0
     for v in variants:
         g = results[v.student_id]
-        probs = problems_with(v, g, blank)
+        probs = problems_with(v, g, blank, audit=not args.audit_off)
         status = "ok " if not probs else "BAD"
         bad += bool(probs)
         print(f"{status} {v.student_id:45s} score={g.score}/{g.max_score}")

@@ -1,14 +1,14 @@
-"""Checks for the vjp_autograd assignment: unbroadcast, per-op VJPs, a reverse-mode Tensor.
+"""Checks for the vjp_autograd assignment, student side: how each check calls your code.
 
-Every reference is computed in float64 by torch.autograd. The per-op VJPs and
-``unbroadcast`` are also recomputed with HIPS autograd (``make_vjp``); if the
-two libraries disagree the reference raises, and the case fails closed rather
-than being scored against a doubtful reference.
+The assignment: unbroadcast, per-op VJPs, a reverse-mode Tensor. This half is what
+runs in the kernel: one :class:`~dlgrade.checks.Spec` per check (which functions it
+calls, how, and with what tolerance) and the test harness the runners share. It
+holds no case, reference answer or mistake model; those live in the grader.
 
-The Tensor checks write each expression once, against the assignment's Tensor
-API. In the kernel the expression runs on the student's ``Tensor``; in the
-grader it runs on :class:`_TorchTensor`, a thin wrapper that gives torch
-tensors the same API, so the reference is torch's own backward pass.
+The Tensor checks write each expression once, against the assignment's Tensor API
+(``EXPRS``). They are test programs, not answers: in the kernel an expression runs on
+the student's ``Tensor``, and the grader runs the same expression on its own
+reference Tensor.
 
 Two checks are about *how* backward works, not only what it returns, and they
 enforce that with deterministic budgets, never with wall-clock time:
@@ -29,13 +29,9 @@ import sys
 
 import numpy as np
 
-from ..checks import Check, Mistake, Registry, make_check
-from ._torchref import tensor as _tt
-from ._torchref import to_numpy as _np
-from ._torchref import torch as _torch
+from ..checks import Spec, Specs, make_check
 
-REGISTRY = Registry("vjp_autograd")
-FORBIDDEN_IN_SOLUTIONS = {"torch", "autograd", "jax", "functorch", "tensorflow"}
+SPECS = Specs("vjp_autograd")
 
 CHAIN_OPS = 10_000
 DIAMOND_LEVELS = 40
@@ -43,93 +39,7 @@ RECURSION_HEADROOM = 400
 CALLS_PER_NODE = 200
 
 
-# --------------------------------------------------------------------------- references
-def _torch_vjp(fn, primals, cot):
-    """Gradient of <cot, fn(*primals)> with respect to each primal (torch, float64)."""
-    torch = _torch()
-    xs = [_tt(p, True) for p in primals]
-    out = fn(*xs)
-    grads = torch.autograd.grad(out, xs, grad_outputs=_tt(cot), allow_unused=True)
-    return tuple(np.zeros(np.shape(p)) if g is None else _np(g) for p, g in zip(primals, grads))
-
-
-def _autograd_vjp(fn, primals, cot):
-    from autograd import make_vjp
-    primals = [np.asarray(p, dtype=np.float64) for p in primals]
-    out = []
-    for i in range(len(primals)):
-        vjp, _ = make_vjp(fn, argnum=i)(*primals)
-        out.append(np.asarray(vjp(np.asarray(cot, dtype=np.float64)), dtype=np.float64))
-    return tuple(out)
-
-
-def _cross_checked(fns, primals, cot, what):
-    """torch's VJP, refused unless HIPS autograd agrees (NaN where both give NaN)."""
-    t_fn, a_fn = fns
-    with np.errstate(all="ignore"):
-        ref = _torch_vjp(t_fn, primals, cot)
-        alt = _autograd_vjp(a_fn, primals, cot)
-    for r, a in zip(ref, alt):
-        if np.shape(r) != np.shape(a) or not np.allclose(r, a, rtol=1e-10, atol=1e-12, equal_nan=True):
-            raise RuntimeError(f"torch and autograd disagree on the VJP of {what}")
-    return ref
-
-
-def _t_axes(x, axis):
-    return tuple(range(x.dim())) if axis is None else axis
-
-
-def _t_perm(x, axes):
-    return tuple(reversed(range(x.dim()))) if axes is None else tuple(axes)
-
-
-def _anp():
-    import autograd.numpy as anp
-    return anp
-
-
-_OPS = {  # name -> (torch function, autograd.numpy function), both of the primals only
-    "add": (lambda a, b: a + b, lambda a, b: a + b),
-    "sub": (lambda a, b: a - b, lambda a, b: a - b),
-    "mul": (lambda a, b: a * b, lambda a, b: a * b),
-    "div": (lambda a, b: a / b, lambda a, b: a / b),
-    "neg": (lambda x: -x, lambda x: -x),
-    "pow": (lambda x, p: x ** p, lambda x, p: x ** p),
-    "exp": (lambda x: x.exp(), lambda x: _anp().exp(x)),
-    "log": (lambda x: x.log(), lambda x: _anp().log(x)),
-    "tanh": (lambda x: x.tanh(), lambda x: _anp().tanh(x)),
-    "matmul": (lambda a, b: a @ b, lambda a, b: _anp().matmul(a, b)),
-    "maximum": (lambda a, b: _torch().maximum(a, b), lambda a, b: _anp().maximum(a, b)),
-}
-
-
-def _kw_op(op, kwargs):
-    """(torch fn, autograd fn) of one primal for ops that take keyword arguments."""
-    torch = _torch()
-    if op == "sum":
-        ax, kd = kwargs.get("axis"), kwargs.get("keepdims", False)
-        return (lambda x: torch.sum(x, dim=_t_axes(x, ax), keepdim=kd),
-                lambda x: _anp().sum(x, axis=ax, keepdims=kd))
-    if op == "mean":
-        ax, kd = kwargs.get("axis"), kwargs.get("keepdims", False)
-        return (lambda x: torch.mean(x, dim=_t_axes(x, ax), keepdim=kd),
-                lambda x: _anp().mean(x, axis=ax, keepdims=kd))
-    if op == "transpose":
-        axes = kwargs.get("axes")
-        return (lambda x: x.permute(*_t_perm(x, axes)), lambda x: _anp().transpose(x, axes))
-    if op == "reshape":
-        shape = kwargs["shape"]
-        return (lambda x: x.reshape(shape), lambda x: _anp().reshape(x, shape))
-    raise KeyError(op)
-
-
-def _vjp_reference(inp):
-    op, args, cot, kwargs = inp["op"], inp["args"], inp["g"], inp.get("kwargs", {})
-    fns = _OPS[op] if op in _OPS else _kw_op(op, kwargs)
-    ref = _cross_checked(fns, args, cot, op)
-    return ref[: inp.get("graded", len(ref))]
-
-
+# --------------------------------------------------------------------------- per-op VJPs
 def _vjp_run(ns, inp):
     fn = getattr(ns, f"{inp['op']}_vjp")
     out = fn(inp["g"], *inp["args"], **inp.get("kwargs", {}))
@@ -138,408 +48,7 @@ def _vjp_run(ns, inp):
     return out
 
 
-def _unbroadcast_reference(inp):
-    shape = np.shape(inp["g"])
-    ref = _torch_vjp(lambda t: t.expand(*shape), [inp["target"]], inp["g"])[0]
-    alt = _autograd_vjp(lambda t: t + _anp().zeros(shape), [inp["target"]], inp["g"])[0]  # autograd unbroadcasts
-    if ref.shape != alt.shape or not np.allclose(ref, alt, rtol=1e-10, atol=1e-12):
-        raise RuntimeError("torch and autograd disagree on unbroadcast")
-    return ref
-
-
-# --------------------------------------------------------------------------- case builders
-def _sizes(rng, n, lo=2, hi=5):
-    """n distinct sizes, so a transposed or swapped axis always changes the shape."""
-    return [int(v) for v in rng.choice(np.arange(lo, hi + 3), size=n, replace=False)]
-
-
-def _vjp_case(rng, op, shapes, out_shape=None, kwargs=None, positive=(), away_from_zero=(), graded=None,
-              args=None):
-    if args is None:
-        args = []
-        for i, s in enumerate(shapes):
-            x = rng.standard_normal(s)
-            if i in positive:
-                x = rng.uniform(0.5, 2.0, size=s)
-            elif i in away_from_zero:
-                x = rng.choice([-1.0, 1.0], size=s) * rng.uniform(0.5, 2.0, size=s)
-            args.append(np.asarray(x, dtype=np.float64))
-    if out_shape is None:
-        with np.errstate(all="ignore"):
-            out_shape = np.shape(_forward(op, args, kwargs or {}))
-    case = {"op": op, "args": args, "g": rng.standard_normal(out_shape), "kwargs": dict(kwargs or {})}
-    if graded is not None:
-        case["graded"] = graded
-    return case
-
-
-def _forward(op, args, kwargs):
-    fns = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "neg": np.negative,
-           "pow": np.power, "exp": np.exp, "log": np.log, "tanh": np.tanh, "matmul": np.matmul,
-           "maximum": np.maximum}
-    if op in fns:
-        return fns[op](*args)
-    x = args[0]
-    if op == "sum":
-        return np.sum(x, **kwargs)
-    if op == "mean":
-        return np.mean(x, **kwargs)
-    if op == "transpose":
-        return np.transpose(x, kwargs.get("axes"))
-    if op == "reshape":
-        return np.reshape(x, kwargs["shape"])
-    raise KeyError(op)
-
-
-def _label(case):
-    shapes = " and ".join(str(np.shape(a)) for a in case["args"])
-    kw = ", ".join(f"{k}={v!r}" for k, v in case["kwargs"].items())
-    return f"{case['op']}_vjp on {shapes}" + (f" with {kw}" if kw else "")
-
-
-def _labelled(cases):
-    return [(_label(c), c) for c in cases]
-
-
-def _unbroadcast_cases(pairs):
-    def make(rng):
-        a, b, c, d = _sizes(rng, 4)
-        out = []
-        for t, g in pairs(a, b, c, d):
-            out.append((f"target {t} from g {g}", {"target": rng.standard_normal(t), "g": rng.standard_normal(g)}))
-        return out
-    return make
-
-
-# --------------------------------------------------------------------------- mistake models
-def _sum_leading(target, g):
-    g = np.asarray(g)
-    while g.ndim > np.ndim(target):
-        g = g.sum(axis=0)
-    return g
-
-
-def _ub(target, g):
-    shape = np.shape(target)
-    g = np.asarray(g, dtype=np.float64)
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
-
-
-def _model(fn):
-    """A Mistake answer from a numpy function of (g, *args, **kwargs)."""
-    def answer(inp):
-        with np.errstate(all="ignore"):
-            out = fn(inp["g"], *inp["args"], **inp.get("kwargs", {}))
-        return out[: inp["graded"]] if "graded" in inp else out
-    return answer
-
-
-def _when(op, fn):
-    def answer(inp):
-        if inp["op"] != op:
-            raise KeyError("model does not apply")
-        return _model(fn)(inp)
-    return answer
-
-
-UNBROADCAST_MISTAKES = (
-    Mistake(lambda x: x["g"], "no unbroadcast at all: the gradient keeps the broadcast shape."),
-    Mistake(lambda x: _sum_leading(x["target"], x["g"]),
-            "only the added leading axes are summed; axes where the target has size 1 must be summed"
-            " too (with keepdims)."),
-)
-ARITH_MISTAKES = (
-    Mistake(_when("div", lambda g, a, b: (_ub(a, g / b), _ub(b, g * a / b ** 2))),
-            "the gradient of a/b with respect to b is -g*a/b**2 (the sign is missing)."),
-    Mistake(_when("sub", lambda g, a, b: (_ub(a, g), _ub(b, g))),
-            "the gradient of a-b with respect to b is -g."),
-    Mistake(_when("add", lambda g, a, b: (g, g)), "the gradients were not unbroadcast to the input shapes."),
-    Mistake(_when("mul", lambda g, a, b: (g * b, g * a)), "the gradients were not unbroadcast to the input shapes."),
-)
-UNARY_MISTAKES = (
-    Mistake(_when("log", lambda g, x: (g * x,)), "d log(x)/dx is 1/x, so the VJP is g / x, not g * x."),
-    Mistake(_when("tanh", lambda g, x: (g * (1 - np.tanh(x)),)), "d tanh(x)/dx is 1 - tanh(x)**2 (squared)."),
-    Mistake(_when("exp", lambda g, x: (np.exp(x),)), "the incoming gradient g must multiply exp(x)."),
-)
-MAXIMUM_MISTAKES = (
-    Mistake(_model(lambda g, a, b: (_ub(a, g * (a > b)), _ub(b, g * (a <= b)))),
-            "on ties the whole gradient went to b; torch and autograd give g/2 to each side."),
-    Mistake(_model(lambda g, a, b: (_ub(a, g * (a >= b)), _ub(b, g * (a < b)))),
-            "on ties the whole gradient went to a; torch and autograd give g/2 to each side."),
-    Mistake(_model(lambda g, a, b: (_ub(a, g * (a >= b)), _ub(b, g * (a <= b)))),
-            "on ties both sides got the whole gradient; torch and autograd give g/2 to each side."),
-)
-MATMUL_MISTAKES = (
-    Mistake(_model(lambda g, a, b: (np.swapaxes(a, -1, -2) @ g, g @ np.swapaxes(b, -1, -2))),
-            "the two gradients are swapped: dL/dA = G B^T and dL/dB = A^T G."),
-)
-MEAN_MISTAKES = (
-    Mistake(_when("mean", lambda g, x, axis=None, keepdims=False: (
-        np.broadcast_to(g if keepdims or axis is None else np.expand_dims(g, axis), np.shape(x)).copy(),)),
-        "the mean's VJP is the sum's VJP divided by the number of averaged entries (the 1/n is missing)."),
-)
-TRANSPOSE_MISTAKES = (
-    Mistake(_when("transpose", lambda g, x, axes=None: (np.transpose(g, axes),)),
-            "the VJP of a permutation applies the *inverse* permutation, np.argsort(axes), to g."),
-)
-POW_MISTAKES = (
-    Mistake(_model(lambda g, x, p: (_ub(x, g * p * np.exp((p - 1) * np.log(x))),
-                                    _ub(p, g * x ** p * np.log(x)))),
-            "x**p written as exp(p*log(x)) gives NaN for negative x; use p * x**(p-1)."),
-)
-
-
-# --------------------------------------------------------------------------- unbroadcast
-REGISTRY.add(Check(
-    id="unbroadcast.leading_axes",
-    title="unbroadcast sums away leading axes that broadcasting added",
-    cases=_unbroadcast_cases(lambda a, b, c, d: [((b,), (a, b)), ((b, c), (d, b, c)), ((), (a, b)),
-                                                  ((c,), (a, d, c))]),
-    run=lambda ns, x: ns.unbroadcast(x["target"], x["g"]),
-    reference=_unbroadcast_reference,
-    functions=("unbroadcast",),
-    mistakes=UNBROADCAST_MISTAKES,
-))
-REGISTRY.add(Check(
-    id="unbroadcast.size_one_axes",
-    title="unbroadcast also sums (keeping the axis) where the target has size 1",
-    cases=_unbroadcast_cases(lambda a, b, c, d: [((a, 1), (a, b)), ((1, b), (c, a, b)), ((a, 1, c), (d, a, b, c)),
-                                                  ((1, 1), (a, b)), ((a, 1), (a, 1))]),
-    run=lambda ns, x: ns.unbroadcast(x["target"], x["g"]),
-    reference=_unbroadcast_reference,
-    functions=("unbroadcast",),
-    mistakes=UNBROADCAST_MISTAKES,
-))
-
-
-# --------------------------------------------------------------------------- elementwise VJPs
-def _arith_same(rng):
-    a, b, c = _sizes(rng, 3)
-    return _labelled([
-        _vjp_case(rng, "add", [(a, b), (a, b)]),
-        _vjp_case(rng, "sub", [(b, c), (b, c)]),
-        _vjp_case(rng, "mul", [(a, c), (a, c)]),
-        _vjp_case(rng, "div", [(c, a), (c, a)], away_from_zero=(1,)),
-        _vjp_case(rng, "neg", [(a, b, c)]),
-    ])
-
-
-def _arith_broadcast(rng):
-    a, b, c, d = _sizes(rng, 4)
-    return _labelled([
-        _vjp_case(rng, "add", [(a, 1), (b,)]),
-        _vjp_case(rng, "sub", [(d, a, b), (a, 1)]),
-        _vjp_case(rng, "mul", [(), (a, b)]),
-        _vjp_case(rng, "div", [(c, 1, a), (b, 1)], away_from_zero=(1,)),
-        _vjp_case(rng, "mul", [(1, b), (c, a, 1)]),
-    ])
-
-
-def _pow_cases(rng):
-    a, b, c = _sizes(rng, 3)
-    neg = lambda s: rng.standard_normal(s) - 0.3  # noqa: E731  (mostly negative bases)
-    cases = [
-        _vjp_case(rng, "pow", None, args=[neg((a, b)), np.array(2.0)], graded=1),
-        _vjp_case(rng, "pow", None, args=[neg((b,)), np.array(3.0)], graded=1),
-        _vjp_case(rng, "pow", None, args=[rng.choice([-1.0, 1.0], (a, c)) * rng.uniform(0.5, 2, (a, c)),
-                                          np.array(-1.0)], graded=1),
-        _vjp_case(rng, "pow", [(a, b), ()], positive=(0,), args=[rng.uniform(0.5, 2, (a, b)),
-                                                                  np.array(rng.uniform(0.3, 0.8))]),
-        _vjp_case(rng, "pow", None, args=[rng.uniform(0.5, 2, (c, b)), rng.uniform(-1.5, 2.5, (b,))]),
-    ]
-    out = []
-    for case in cases:
-        x, p = case["args"]
-        what = "x-gradient only, negative bases" if "graded" in case else "both gradients, positive bases"
-        out.append((f"pow_vjp on x {x.shape}, p {p.shape} ({what})", case))
-    return out
-
-
-def _unary_cases(rng):
-    a, b, c = _sizes(rng, 3)
-    return _labelled([
-        _vjp_case(rng, "exp", [(a, b)]),
-        _vjp_case(rng, "log", [(b, c)], positive=(0,)),
-        _vjp_case(rng, "tanh", [(c, a, 1)]),
-        _vjp_case(rng, "exp", [()]),
-    ])
-
-
-def _maximum_distinct(rng):
-    a, b, c = _sizes(rng, 3)
-    return _labelled([
-        _vjp_case(rng, "maximum", [(a, b), (a, b)]),
-        _vjp_case(rng, "maximum", [(a, 1), (b,)]),
-        _vjp_case(rng, "maximum", [(c, a, b), ()]),
-    ])
-
-
-def _maximum_ties(rng):
-    a, b, c = _sizes(rng, 3)
-    ints = lambda s: rng.integers(-2, 3, size=s).astype(np.float64)  # noqa: E731  (ties are frequent)
-    return [
-        (f"maximum_vjp on {(a, b)} and {(a, b)} with ties",
-         _vjp_case(rng, "maximum", None, args=[ints((a, b)), ints((a, b))])),
-        (f"maximum_vjp on {(a, 1)} and {(b,)} with ties and broadcasting",
-         _vjp_case(rng, "maximum", None, args=[ints((a, 1)), ints((b,))])),
-        (f"maximum_vjp of x against 0.0 (a ReLU) with zeros in x {(c,)}",
-         _vjp_case(rng, "maximum", None, args=[ints((c,)), np.array(0.0)])),
-    ]
-
-
-def _vjp_check(id, title, cases, functions, mistakes=(), hint=""):
-    REGISTRY.add(Check(id=id, title=title, cases=cases, run=_vjp_run, reference=_vjp_reference,
-                       functions=functions, mistakes=mistakes, hint=hint))
-
-
-_vjp_check("elementwise.arith", "add/sub/mul/div/neg VJPs on inputs of the same shape", _arith_same,
-           ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp", "neg_vjp"), ARITH_MISTAKES)
-_vjp_check("elementwise.arith_broadcast", "add/sub/mul/div VJPs when the inputs broadcast", _arith_broadcast,
-           ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp"), ARITH_MISTAKES,
-           hint="each gradient must be unbroadcast to the shape of its own input.")
-_vjp_check("elementwise.pow", "pow VJP: negative bases with integer exponents, positive bases with real ones",
-           _pow_cases, ("pow_vjp",), POW_MISTAKES)
-_vjp_check("elementwise.unary", "exp/log/tanh VJPs", _unary_cases, ("exp_vjp", "log_vjp", "tanh_vjp"),
-           UNARY_MISTAKES)
-_vjp_check("maximum.distinct", "maximum VJP without ties (with broadcasting)", _maximum_distinct,
-           ("maximum_vjp",), MAXIMUM_MISTAKES)
-_vjp_check("maximum.ties", "maximum VJP on ties: g/2 to each side", _maximum_ties, ("maximum_vjp",),
-           MAXIMUM_MISTAKES, hint="where a == b each side gets half of g.")
-
-
-# --------------------------------------------------------------------------- matmul
-def _matmul_matrix(rng):
-    m, n, p, q = _sizes(rng, 4)
-    return _labelled([_vjp_case(rng, "matmul", [(m, n), (n, p)]), _vjp_case(rng, "matmul", [(q, m), (m, n)]),
-                      _vjp_case(rng, "matmul", [(p, 1), (1, q)])])
-
-
-def _matmul_vector(rng):
-    m, n, p = _sizes(rng, 3)
-    return _labelled([_vjp_case(rng, "matmul", [(n,), (n,)]), _vjp_case(rng, "matmul", [(m, n), (n,)]),
-                      _vjp_case(rng, "matmul", [(n,), (n, p)])])
-
-
-def _matmul_batched(rng):
-    m, n, p, k = _sizes(rng, 4)
-    return _labelled([_vjp_case(rng, "matmul", [(k, m, n), (k, n, p)]),
-                      _vjp_case(rng, "matmul", [(3, 1, m, n), (k, n, p)]),
-                      _vjp_case(rng, "matmul", [(k, m, n), (n, p)]),
-                      _vjp_case(rng, "matmul", [(m, n), (2, k, n, p)])])
-
-
-def _matmul_vector_nd(rng):
-    m, n, p, k = _sizes(rng, 4)
-    return _labelled([_vjp_case(rng, "matmul", [(n,), (k, n, p)]), _vjp_case(rng, "matmul", [(k, m, n), (n,)]),
-                      _vjp_case(rng, "matmul", [(m,), (2, k, m, p)]), _vjp_case(rng, "matmul", [(2, k, m, n), (n,)])])
-
-
-_vjp_check("matmul.matrix", "matmul VJP for 2-D @ 2-D (non-square)", _matmul_matrix, ("matmul_vjp",),
-           MATMUL_MISTAKES, hint="dL/dA = G B^T and dL/dB = A^T G.")
-_vjp_check("matmul.vector", "matmul VJP for 1-D @ 1-D, 2-D @ 1-D and 1-D @ 2-D", _matmul_vector,
-           ("matmul_vjp",), MATMUL_MISTAKES, hint="promote a 1-D operand to a matrix, then undo the promotion.")
-_vjp_check("matmul.batched", "matmul VJP for stacks of matrices with broadcast batch dimensions",
-           _matmul_batched, ("matmul_vjp",), MATMUL_MISTAKES,
-           hint="transpose only the last two axes, then unbroadcast over the batch axes.")
-_vjp_check("matmul.vector_nd", "matmul VJP for a 1-D operand with an N-D (N > 2) operand", _matmul_vector_nd,
-           ("matmul_vjp",), MATMUL_MISTAKES,
-           hint="promote the 1-D operand to (1, n) or (n, 1), and expand G the same way.")
-
-
-# --------------------------------------------------------------------------- reductions and shapes
-def _sum_cases(op):
-    def make(rng):
-        a, b, c = _sizes(rng, 3)
-        return _labelled([
-            _vjp_case(rng, op, [(a, b)]),
-            _vjp_case(rng, op, [(a, b)], kwargs={"axis": 1}),
-            _vjp_case(rng, op, [(a, b, c)], kwargs={"axis": -1}),
-            _vjp_case(rng, op, [(a, b, c)], kwargs={"axis": (0, 2)}),
-            _vjp_case(rng, op, [(a, b, c)], kwargs={"axis": (0, -1), "keepdims": True}),
-            _vjp_case(rng, op, [(b, a)], kwargs={"axis": None, "keepdims": True}),
-        ])
-    return make
-
-
-def _transpose_cases(rng):
-    a, b, c = _sizes(rng, 3)
-    return _labelled([
-        _vjp_case(rng, "transpose", [(a, b)]),
-        _vjp_case(rng, "transpose", [(a, b, c)]),
-        _vjp_case(rng, "transpose", [(a, b, c)], kwargs={"axes": (1, 2, 0)}),
-        _vjp_case(rng, "transpose", [(c, a, b, 2)], kwargs={"axes": (2, 0, 3, 1)}),
-    ])
-
-
-def _reshape_cases(rng):
-    a, b, c = _sizes(rng, 3)
-    return _labelled([
-        _vjp_case(rng, "reshape", [(a, b, c)], kwargs={"shape": (a * b, c)}),
-        _vjp_case(rng, "reshape", [(a, b)], kwargs={"shape": (-1,)}),
-        _vjp_case(rng, "reshape", [()], kwargs={"shape": (1, 1)}),
-    ])
-
-
-_vjp_check("reduce.sum", "sum VJP for axis None / int / negative int / tuple, with and without keepdims",
-           _sum_cases("sum"), ("sum_vjp",), hint="re-insert the summed axes (np.expand_dims), then broadcast.")
-_vjp_check("reduce.mean", "mean VJP for the same axis choices", _sum_cases("mean"), ("mean_vjp",),
-           MEAN_MISTAKES)
-_vjp_check("shape.transpose", "transpose VJP with default and explicit axes", _transpose_cases,
-           ("transpose_vjp",), TRANSPOSE_MISTAKES)
-_vjp_check("shape.reshape", "reshape VJP", _reshape_cases, ("reshape_vjp",))
-
-
-# --------------------------------------------------------------------------- Tensor
-def _normalise_axes(args):
-    if len(args) == 1 and (args[0] is None or isinstance(args[0], (tuple, list))):
-        return None if args[0] is None else tuple(args[0])
-    return tuple(args) or None
-
-
-class _TorchTensor:
-    """torch tensors behind the assignment's Tensor API (grader side only)."""
-    __array_ufunc__ = None
-
-    def __init__(self, t):
-        self.t = t
-
-    @staticmethod
-    def _u(x):
-        return x.t if isinstance(x, _TorchTensor) else _tt(x)
-
-    value = property(lambda self: _np(self.t))
-    T = property(lambda self: self.transpose())
-
-    def __add__(self, o): return _TorchTensor(self.t + self._u(o))
-    def __radd__(self, o): return _TorchTensor(self._u(o) + self.t)
-    def __sub__(self, o): return _TorchTensor(self.t - self._u(o))
-    def __rsub__(self, o): return _TorchTensor(self._u(o) - self.t)
-    def __mul__(self, o): return _TorchTensor(self.t * self._u(o))
-    def __rmul__(self, o): return _TorchTensor(self._u(o) * self.t)
-    def __truediv__(self, o): return _TorchTensor(self.t / self._u(o))
-    def __rtruediv__(self, o): return _TorchTensor(self._u(o) / self.t)
-    def __matmul__(self, o): return _TorchTensor(self.t @ self._u(o))
-    def __rmatmul__(self, o): return _TorchTensor(self._u(o) @ self.t)
-    def __pow__(self, o): return _TorchTensor(self.t ** self._u(o))
-    def __neg__(self): return _TorchTensor(-self.t)
-    def exp(self): return _TorchTensor(self.t.exp())
-    def log(self): return _TorchTensor(self.t.log())
-    def tanh(self): return _TorchTensor(self.t.tanh())
-    def relu(self): return _TorchTensor(self.t.relu())
-
-    def sum(self, axis=None, keepdims=False):
-        return _TorchTensor(_torch().sum(self.t, dim=_t_axes(self.t, axis), keepdim=keepdims))
-
-    def mean(self, axis=None, keepdims=False):
-        return _TorchTensor(_torch().mean(self.t, dim=_t_axes(self.t, axis), keepdim=keepdims))
-
-    def maximum(self, o): return _TorchTensor(_torch().maximum(self.t, self._u(o)))
-    def transpose(self, *axes): return _TorchTensor(self.t.permute(*_t_perm(self.t, _normalise_axes(axes))))
-    def reshape(self, *shape): return _TorchTensor(self.t.reshape(_normalise_axes(shape)))
-
-
+# --------------------------------------------------------------------------- Tensor expressions
 # Expressions written once against the Tensor API: leaves are Tensors, K holds plain constants.
 def _e_ops1(a, b, c, K): return (a + b) * c - 2.5
 def _e_ops2(a, b, c, K): return a / b - (-c) * 3.0
@@ -599,58 +108,6 @@ EXPRS = {f.__name__[3:]: f for f in (
     _e_diamond)}
 
 
-def _expr_case(rng, expr, leaves, consts=None, cot=True, positive=(), budget=None):
-    vals = []
-    for i, s in enumerate(leaves):
-        vals.append(rng.uniform(0.5, 2.0, size=s) if i in positive else rng.standard_normal(s))
-    consts = consts or {}
-    probe = EXPRS[expr](*[_NumpyLeaf(v) for v in vals], dict(consts))
-    case = {"expr": expr, "leaves": vals, "consts": consts}
-    if cot:
-        case["cot"] = rng.standard_normal(np.shape(probe.value))
-    if budget:
-        case["budget"] = budget
-    return case
-
-
-class _NumpyLeaf:
-    """Forward-only stand-in used to learn an expression's output shape when building cases."""
-    __array_ufunc__ = None
-
-    def __init__(self, v):
-        self.value = np.asarray(v, dtype=np.float64)
-
-    @staticmethod
-    def _v(x):
-        return x.value if isinstance(x, _NumpyLeaf) else np.asarray(x, dtype=np.float64)
-
-    def _b(op):  # noqa: N805
-        return lambda self, o: _NumpyLeaf(op(self.value, self._v(o)))
-
-    def _r(op):  # noqa: N805
-        return lambda self, o: _NumpyLeaf(op(self._v(o), self.value))
-
-    __add__, __radd__ = _b(np.add), _r(np.add)
-    __sub__, __rsub__ = _b(np.subtract), _r(np.subtract)
-    __mul__, __rmul__ = _b(np.multiply), _r(np.multiply)
-    __truediv__, __rtruediv__ = _b(np.divide), _r(np.divide)
-    __matmul__, __rmatmul__ = _b(np.matmul), _r(np.matmul)
-    __pow__ = _b(np.power)
-    maximum = _b(np.maximum)
-    T = property(lambda self: _NumpyLeaf(self.value.T))
-
-    def __neg__(self): return _NumpyLeaf(-self.value)
-    def exp(self): return _NumpyLeaf(np.exp(self.value))
-    def log(self): return _NumpyLeaf(np.log(self.value))
-    def tanh(self): return _NumpyLeaf(np.tanh(self.value))
-    def relu(self): return _NumpyLeaf(np.maximum(self.value, 0))
-    del _b, _r
-    def sum(self, axis=None, keepdims=False): return _NumpyLeaf(np.sum(self.value, axis=axis, keepdims=keepdims))
-    def mean(self, axis=None, keepdims=False): return _NumpyLeaf(np.mean(self.value, axis=axis, keepdims=keepdims))
-    def transpose(self, *axes): return _NumpyLeaf(np.transpose(self.value, _normalise_axes(axes)))
-    def reshape(self, *shape): return _NumpyLeaf(self.value.reshape(_normalise_axes(shape)))
-
-
 def _plain(x):
     """A student's array-like (or Tensor-like) as a float64 array, or the object itself."""
     if x is None:
@@ -675,88 +132,7 @@ def _expr_run(ns, inp):
     return {"value": _plain(out.value), "grads": tuple(_plain(t.grad) for t in leaves)}
 
 
-def _torch_leaves(inp):
-    return [_TorchTensor(_tt(v, True)) for v in inp["leaves"]]
-
-
-def _expr_reference(inp):
-    leaves = _torch_leaves(inp)
-    out = EXPRS[inp["expr"]](*leaves, dict(inp["consts"]))
-    out.t.backward(_tt(inp["cot"]))
-    return {"value": out.value, "grads": tuple(_np(t.t.grad) for t in leaves)}
-
-
-def _tensor_check(id, title, cases, hint="", run=_expr_run, reference=_expr_reference, rtol=1e-7, atol=1e-9):
-    REGISTRY.add(Check(id=id, title=title, cases=cases, run=run, reference=reference, functions=("Tensor",),
-                       hint=hint, rtol=rtol, atol=atol))
-
-
-def _cases(*specs):
-    """Cases from (expr, leaf shapes as a function of sizes, consts maker, positive leaves)."""
-    def make(rng):
-        s = _sizes(rng, 4)
-        out = []
-        for expr, shapes, consts, positive in specs:
-            case = _expr_case(rng, expr, shapes(*s), consts(rng, *s) if consts else {}, positive=positive)
-            out.append((f"{expr} on leaves " + ", ".join(str(np.shape(v)) for v in case["leaves"]), case))
-        return out
-    return make
-
-
-_tensor_check("tensor.operators", "Tensor + - * / and unary -, between Tensors and with constants, broadcasting",
-              _cases(("ops1", lambda a, b, c, d: [(a, b), (b,), (a, 1)], None, ()),
-                     ("ops2", lambda a, b, c, d: [(c, a), (c, a), (a,)], None, (1,)),
-                     ("ops3", lambda a, b, c, d: [(b, d), (d,), (b, 1)],
-                      lambda r, a, b, c, d: {"k": r.standard_normal((b, d))}, (2,))),
-              hint="each operator builds a node whose VJP is the matching NAME_vjp.")
-_tensor_check("tensor.reflected", "reflected operators: 2 - t, 3 / t, A @ t, K + t, K * t with numpy K",
-              _cases(("refl1", lambda a, b, c, d: [(a,), (a,), (c,)],
-                      lambda r, a, b, c, d: {"A": r.standard_normal((a, c))}, (1,)),
-                     ("refl2", lambda a, b, c, d: [(b, a), (b, a)],
-                      lambda r, a, b, c, d: {"k": r.standard_normal((b, a)), "m": r.standard_normal((a,))}, ())),
-              hint="define __radd__, __rsub__, __rmul__, __rtruediv__, __rmatmul__, and set"
-                   " __array_ufunc__ = None so that numpy arrays on the left defer to the Tensor.")
-_tensor_check("tensor.pow", "Tensor ** with negative bases and integer exponents, positive bases and real exponents",
-              _cases(("pow1", lambda a, b, c, d: [(a, b), (a, b)], None, ()),
-                     ("pow3", lambda a, b, c, d: [(c,), (c,)], None, ()),
-                     ("pow2", lambda a, b, c, d: [(b, c), (b, c), (b, c), (c,)], None, (0, 2))),
-              hint="pow_vjp must handle negative bases: use p * x**(p-1), not exp(p*log(x)).")
-_tensor_check("tensor.methods", "Tensor exp/log/tanh/relu/sum/mean/maximum/transpose/reshape/T",
-              _cases(("meth1", lambda a, b, c, d: [(a, b), (a, b), (c,)], None, (2,)),
-                     ("meth2", lambda a, b, c, d: [(a, b, c), (b, 1)], None, ()),
-                     ("meth3", lambda a, b, c, d: [(a, b, c), (b, d)], None, ()),
-                     ("meth4", lambda a, b, c, d: [(a, b), (b, 1)], None, ())))
-_tensor_check("tensor.matmul", "Tensor @ for matrices, matrix-vector and chained products",
-              _cases(("mm1", lambda a, b, c, d: [(a, b), (b, c)], None, ()),
-                     ("mm2", lambda a, b, c, d: [(a, b), (b, c), (c,)], None, ()),
-                     ("mm3", lambda a, b, c, d: [(d, a, b), (b, c)], None, ())))
-
-
 # --------------------------------------------------------------------------- backward
-def _level_consts(rng, n):
-    return {"c": rng.uniform(0.5, 1.0, n), "d": rng.uniform(0.3, 0.6, n)}
-
-
-_tensor_check("backward.shared", "backward adds up the contributions of a node used more than once",
-              _cases(("shared1", lambda a, b, c, d: [(a, b)], None, ()),
-                     ("shared2", lambda a, b, c, d: [(c,), (c,)], None, ()),
-                     ("shared3", lambda a, b, c, d: [(a,)], lambda r, *s: _level_consts(r, 3), ())),
-              hint="a node's gradient is the sum over all the nodes that use it; process each node only"
-                   " after every node that uses it (reverse topological order).")
-
-
-def _accumulate_cases(rng):
-    a, b, c, d = _sizes(rng, 4)
-    out = []
-    for shape_a, shape_b in (((a, b), (a, b)), ((c,), (c,))):
-        x = rng.standard_normal(shape_a)
-        y = rng.standard_normal(shape_b)
-        out.append((f"three backward passes through leaves {shape_a}, {shape_b}", {
-            "leaves": [x, y], "cots": [rng.standard_normal(shape_a), rng.standard_normal(shape_a),
-                                       rng.standard_normal(shape_a)]}))
-    return out
-
-
 def _acc_graphs(a, b, k):
     """Three different graphs over the same two leaves."""
     if k == 0:
@@ -782,45 +158,12 @@ def _accumulate_run(ns, inp):
             "after_third": snaps[2]}
 
 
-def _accumulate_reference(inp):
-    a, b = _torch_leaves({"leaves": inp["leaves"]})
-    snaps = []
-    for k in range(2):
-        _acc_graphs(a, b, k).t.backward(_tt(inp["cots"][k]))
-        snaps.append((_np(a.t.grad), _np(b.t.grad)))
-    for t in (a, b):
-        t.t.grad.zero_()
-    zeroed = (_np(a.t.grad), _np(b.t.grad))
-    _acc_graphs(a, b, 2).t.backward(_tt(inp["cots"][2]))
-    snaps.append((_np(a.t.grad), _np(b.t.grad)))
-    return {"after_first": snaps[0], "after_second": snaps[1], "after_zero_grad": zeroed,
-            "after_third": snaps[2]}
-
-
-_tensor_check("backward.accumulate",
-              "gradients accumulate over backward calls like torch's; zero_grad() resets them",
-              _accumulate_cases, run=_accumulate_run, reference=_accumulate_reference,
-              hint="backward adds into .grad (it never overwrites it); zero_grad() sets .grad to zeros.")
-
-
 def _error_outcome(call, errors):
     try:
         call()
     except errors as exc:
         return "raised an error with a message" if str(exc).strip() else "raised an error without a message"
     return "returned without an error"
-
-
-def _seed_cases(rng):
-    a, b, c, d = _sizes(rng, 4)
-    return [
-        (f"backward() on a scalar built from {(a, b)} leaves",
-         _expr_case(rng, "seed1", [(a, b), (a, b)], cot=False) | {"mode": "none"}),
-        (f"backward() on the scalar mean of a {(c, a)} @ {(a, d)} product",
-         _expr_case(rng, "seed2", [(c, a), (a, d)], cot=False) | {"mode": "none"}),
-        (f"backward() with no gradient on a non-scalar output of shape {(c, a)}",
-         _expr_case(rng, "mm1", [(c, b), (b, a)], cot=False) | {"mode": "error"}),
-    ]
 
 
 def _seed_run(ns, inp):
@@ -830,21 +173,6 @@ def _seed_run(ns, inp):
         return _error_outcome(out.backward, (ValueError, RuntimeError))
     out.backward()
     return tuple(_plain(t.grad) for t in leaves)
-
-
-def _seed_reference(inp):
-    leaves = _torch_leaves(inp)
-    out = EXPRS[inp["expr"]](*leaves, dict(inp["consts"]))
-    if inp["mode"] == "error":  # torch refuses to invent a gradient for a non-scalar output
-        return _error_outcome(out.t.backward, (ValueError, RuntimeError))
-    out.t.backward()
-    return tuple(_np(t.t.grad) for t in leaves)
-
-
-_tensor_check("backward.seed", "backward() without a gradient: ones for a scalar, a clear error otherwise",
-              _seed_cases, run=_seed_run, reference=_seed_reference,
-              hint="backward(grad=None) uses np.ones_like(value) for a scalar output and raises ValueError"
-                   " (with a message) for any other shape.")
 
 
 class BackwardBudgetExceeded(RuntimeError):
@@ -918,31 +246,9 @@ def _big_run(ns, inp):
     return {"value": _plain(out.value), "grads": tuple(_plain(t.grad) for t in leaves)}
 
 
-def _chain_cases(rng):
-    a, b, _, _ = _sizes(rng, 4)
-    consts = lambda: {"c": rng.uniform(0.998, 1.002, 17), "d": rng.uniform(-1e-3, 1e-3, 13)}  # noqa: E731
-    shape = (a,) if rng.uniform() < 0.5 else (b, 2)
-    return [(f"{CHAIN_OPS}-op chain from a leaf of shape {shape}", _expr_case(rng, "chain", [shape], consts()))]
-
-
-def _diamond_cases(rng):
-    a, b, _, _ = _sizes(rng, 4)
-    return [(f"{DIAMOND_LEVELS}-level diamond from a leaf of shape {(a,)}",
-             _expr_case(rng, "diamond", [(a,)], _level_consts(rng, DIAMOND_LEVELS))),
-            (f"{DIAMOND_LEVELS}-level diamond from a leaf of shape {(2, b)}",
-             _expr_case(rng, "diamond", [(2, b)], _level_consts(rng, DIAMOND_LEVELS)))]
-
-
-_tensor_check("backward.long_chain", f"backward on a {CHAIN_OPS}-op chain without recursion", _chain_cases,
-              run=_big_run, hint="walk the graph with an explicit stack or queue, never with recursion.")
-_tensor_check("backward.diamond", f"backward on a {DIAMOND_LEVELS}-level diamond evaluates each VJP once",
-              _diamond_cases, run=_big_run,
-              hint="sort the graph topologically once, then visit each node once in reverse order.")
-
-
 # --------------------------------------------------------------------------- numerical Jacobian
 def _nj_fn(name, m, W):
-    """The functions whose Jacobians are estimated; m is numpy, autograd.numpy or torch."""
+    """The functions whose Jacobians are estimated; m is numpy (here), or the grader's autodiff module."""
     if name == "tanh_linear":
         return lambda x: m.tanh(W @ x) + x[0] * x[-1]
     if name == "scalar":
@@ -954,81 +260,12 @@ def _nj_fn(name, m, W):
     raise KeyError(name)
 
 
-def _nj_cases(kinds):
-    def make(rng):
-        a, b, c, _ = _sizes(rng, 4, lo=2, hi=3)
-        out = []
-        for kind in kinds:
-            if kind == "tanh_linear":
-                x, W = rng.standard_normal(b), rng.standard_normal((a, b)) * 0.7
-            elif kind == "scalar":
-                x, W = rng.standard_normal(c), np.zeros(0)
-            elif kind == "matrix_in":
-                x, W = rng.standard_normal((a, b)), rng.standard_normal((b, c)) * 0.7
-            else:
-                x, W = rng.standard_normal((a, a)), rng.standard_normal((a, a))
-            out.append((f"{kind}: x of shape {x.shape}", {"f": kind, "x": x, "W": W}))
-        return out
-    return make
-
-
 def _nj_run(ns, inp):
     f = _nj_fn(inp["f"], np, inp["W"])
     return ns.numerical_jacobian(lambda x: np.asarray(f(np.asarray(x)), dtype=np.float64), inp["x"])
 
 
-def _nj_reference(inp):
-    torch = _torch()
-    from autograd import jacobian
-    f_t = _nj_fn(inp["f"], torch, _tt(inp["W"]))
-    ref = _np(torch.autograd.functional.jacobian(f_t, _tt(inp["x"])))
-    alt = jacobian(_nj_fn(inp["f"], _anp(), inp["W"]))(np.asarray(inp["x"], dtype=np.float64))
-    if ref.shape != alt.shape or not np.allclose(ref, alt, rtol=1e-10, atol=1e-12):
-        raise RuntimeError("torch and autograd disagree on the Jacobian")
-    return ref
-
-
-def _forward_difference(inp, h=1e-6):
-    f = _nj_fn(inp["f"], np, inp["W"])
-    x = np.asarray(inp["x"], dtype=np.float64)
-    y0 = np.asarray(f(x))
-    J = np.empty(y0.shape + x.shape)
-    for idx in np.ndindex(*x.shape):
-        xp = x.copy()
-        xp[idx] += h
-        J[(Ellipsis,) + idx] = (np.asarray(f(xp)) - y0) / h
-    return J
-
-
-NJ_MISTAKES = (
-    Mistake(_forward_difference, "a forward difference (f(x+h)-f(x))/h is only first-order accurate; use the"
-                                 " central difference (f(x+h)-f(x-h))/(2h)."),
-    Mistake(lambda inp: _forward_difference(inp, 1e-10),
-            "a forward difference with h=1e-10 (the seed notes' version) loses most digits to cancellation;"
-            " use the central difference with h=1e-6."),
-)
-for _cid, _title, _kinds in (
-        ("numjac.vector", "central-difference Jacobian of functions of a vector", ("tanh_linear", "scalar")),
-        ("numjac.tensor", "central-difference Jacobian of functions of a matrix: shape f(x).shape + x.shape",
-         ("matrix_in", "matrix_out"))):
-    REGISTRY.add(Check(id=_cid, title=_title, cases=_nj_cases(_kinds), run=_nj_run, reference=_nj_reference,
-                       functions=("numerical_jacobian",), rtol=1e-7, atol=1e-8, mistakes=NJ_MISTAKES,
-                       hint="J[i..., j...] = (f(x + h e_j) - f(x - h e_j))[i...] / (2h), with h = 1e-6."))
-
-
 # --------------------------------------------------------------------------- logistic regression
-def _logreg_cases(rng):
-    out = []
-    for n, d, steps in ((24, 3, 20), (30, 4, 25)):
-        X = rng.standard_normal((n, d))
-        w_true = rng.standard_normal(d) * 1.5
-        y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X @ w_true - 0.3)))).astype(np.float64)
-        out.append((f"{n} samples, {d} features, {steps} steps", {
-            "X": X, "y": y, "lr": float(rng.uniform(0.3, 0.8)), "steps": steps,
-            "w0": rng.standard_normal(d) * 0.1, "b0": float(rng.standard_normal() * 0.1)}))
-    return out
-
-
 def _logreg_run(ns, inp):
     w, b, losses = ns.fit_logistic_regression(inp["X"], inp["y"], inp["lr"], inp["steps"], inp["w0"], inp["b0"])
     b = _plain(b)
@@ -1036,26 +273,84 @@ def _logreg_run(ns, inp):
             "losses": _plain(list(_plain(v) for v in losses))}
 
 
-def _logreg_reference(inp):
-    torch = _torch()
-    X, y = _tt(inp["X"]), _tt(inp["y"])
-    w, b = _tt(inp["w0"], True), _tt(inp["b0"], True)
-    losses = []
-    for _ in range(inp["steps"]):
-        p = torch.sigmoid(X @ w + b)
-        loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-        losses.append(loss.item())
-        gw, gb = torch.autograd.grad(loss, [w, b])
-        with torch.no_grad():
-            w = (w - inp["lr"] * gw).requires_grad_(True)
-            b = (b - inp["lr"] * gb).requires_grad_(True)
-    return {"w": _np(w), "b": _np(b), "losses": np.array(losses)}
+# --------------------------------------------------------------------------- the checks
+def _unbroadcast_spec(id, title):
+    SPECS.add(Spec(id=id, title=title, run=lambda ns, x: ns.unbroadcast(x["target"], x["g"]),
+                   functions=("unbroadcast",)))
 
 
-REGISTRY.add(Check(
+def _vjp_spec(id, title, functions, hint=""):
+    SPECS.add(Spec(id=id, title=title, run=_vjp_run, functions=functions, hint=hint))
+
+
+def _tensor_spec(id, title, hint="", run=_expr_run, rtol=1e-7, atol=1e-9):
+    SPECS.add(Spec(id=id, title=title, run=run, functions=("Tensor",), hint=hint, rtol=rtol, atol=atol))
+
+
+_unbroadcast_spec("unbroadcast.leading_axes", "unbroadcast sums away leading axes that broadcasting added")
+_unbroadcast_spec("unbroadcast.size_one_axes", "unbroadcast also sums (keeping the axis) where the target has size 1")
+
+_vjp_spec("elementwise.arith", "add/sub/mul/div/neg VJPs on inputs of the same shape",
+          ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp", "neg_vjp"))
+_vjp_spec("elementwise.arith_broadcast", "add/sub/mul/div VJPs when the inputs broadcast",
+          ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp"),
+          hint="each gradient must be unbroadcast to the shape of its own input.")
+_vjp_spec("elementwise.pow", "pow VJP: negative bases with integer exponents, positive bases with real ones",
+          ("pow_vjp",))
+_vjp_spec("elementwise.unary", "exp/log/tanh VJPs", ("exp_vjp", "log_vjp", "tanh_vjp"))
+_vjp_spec("maximum.distinct", "maximum VJP without ties (with broadcasting)", ("maximum_vjp",))
+_vjp_spec("maximum.ties", "maximum VJP on ties: g/2 to each side", ("maximum_vjp",),
+          hint="where a == b each side gets half of g.")
+
+_vjp_spec("matmul.matrix", "matmul VJP for 2-D @ 2-D (non-square)", ("matmul_vjp",),
+          hint="dL/dA = G B^T and dL/dB = A^T G.")
+_vjp_spec("matmul.vector", "matmul VJP for 1-D @ 1-D, 2-D @ 1-D and 1-D @ 2-D", ("matmul_vjp",),
+          hint="promote a 1-D operand to a matrix, then undo the promotion.")
+_vjp_spec("matmul.batched", "matmul VJP for stacks of matrices with broadcast batch dimensions", ("matmul_vjp",),
+          hint="transpose only the last two axes, then unbroadcast over the batch axes.")
+_vjp_spec("matmul.vector_nd", "matmul VJP for a 1-D operand with an N-D (N > 2) operand", ("matmul_vjp",),
+          hint="promote the 1-D operand to (1, n) or (n, 1), and expand G the same way.")
+
+_vjp_spec("reduce.sum", "sum VJP for axis None / int / negative int / tuple, with and without keepdims",
+          ("sum_vjp",), hint="re-insert the summed axes (np.expand_dims), then broadcast.")
+_vjp_spec("reduce.mean", "mean VJP for the same axis choices", ("mean_vjp",))
+_vjp_spec("shape.transpose", "transpose VJP with default and explicit axes", ("transpose_vjp",))
+_vjp_spec("shape.reshape", "reshape VJP", ("reshape_vjp",))
+
+_tensor_spec("tensor.operators", "Tensor + - * / and unary -, between Tensors and with constants, broadcasting",
+             hint="each operator builds a node whose VJP is the matching NAME_vjp.")
+_tensor_spec("tensor.reflected", "reflected operators: 2 - t, 3 / t, A @ t, K + t, K * t with numpy K",
+             hint="define __radd__, __rsub__, __rmul__, __rtruediv__, __rmatmul__, and set"
+                  " __array_ufunc__ = None so that numpy arrays on the left defer to the Tensor.")
+_tensor_spec("tensor.pow", "Tensor ** with negative bases and integer exponents, positive bases and real exponents",
+             hint="pow_vjp must handle negative bases: use p * x**(p-1), not exp(p*log(x)).")
+_tensor_spec("tensor.methods", "Tensor exp/log/tanh/relu/sum/mean/maximum/transpose/reshape/T")
+_tensor_spec("tensor.matmul", "Tensor @ for matrices, matrix-vector and chained products")
+
+_tensor_spec("backward.shared", "backward adds up the contributions of a node used more than once",
+             hint="a node's gradient is the sum over all the nodes that use it; process each node only"
+                  " after every node that uses it (reverse topological order).")
+_tensor_spec("backward.accumulate", "gradients accumulate over backward calls like torch's; zero_grad() resets them",
+             run=_accumulate_run,
+             hint="backward adds into .grad (it never overwrites it); zero_grad() sets .grad to zeros.")
+_tensor_spec("backward.seed", "backward() without a gradient: ones for a scalar, a clear error otherwise",
+             run=_seed_run,
+             hint="backward(grad=None) uses np.ones_like(value) for a scalar output and raises ValueError"
+                  " (with a message) for any other shape.")
+_tensor_spec("backward.long_chain", f"backward on a {CHAIN_OPS}-op chain without recursion", run=_big_run,
+             hint="walk the graph with an explicit stack or queue, never with recursion.")
+_tensor_spec("backward.diamond", f"backward on a {DIAMOND_LEVELS}-level diamond evaluates each VJP once",
+             run=_big_run, hint="sort the graph topologically once, then visit each node once in reverse order.")
+
+for _cid, _title in (
+        ("numjac.vector", "central-difference Jacobian of functions of a vector"),
+        ("numjac.tensor", "central-difference Jacobian of functions of a matrix: shape f(x).shape + x.shape")):
+    SPECS.add(Spec(id=_cid, title=_title, run=_nj_run, functions=("numerical_jacobian",), rtol=1e-7, atol=1e-8,
+                   hint="J[i..., j...] = (f(x + h e_j) - f(x - h e_j))[i...] / (2h), with h = 1e-6."))
+
+SPECS.add(Spec(
     id="logreg.fit", title="logistic regression by gradient descent with your Tensor matches torch",
-    cases=_logreg_cases, run=_logreg_run, reference=_logreg_reference, functions=("fit_logistic_regression",),
-    rtol=1e-6, atol=1e-9,
+    run=_logreg_run, functions=("fit_logistic_regression",), rtol=1e-6, atol=1e-9,
     hint="record the loss *before* each update; update w and b with lr times the mean-loss gradient."))
 
 
@@ -1091,4 +386,4 @@ def draw_graph(root, rankdir="LR"):
     return dot
 
 
-check = make_check(REGISTRY)
+check = make_check(SPECS)

@@ -21,7 +21,7 @@ from typing import Callable
 
 import nbformat
 
-from dlgrade.grader.submissions import insert_cells
+from dlgrade_grader.submissions import insert_cells
 
 
 @dataclass

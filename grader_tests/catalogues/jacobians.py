@@ -4,7 +4,7 @@ Every wrong answer replaces one solution cell and names exactly the checks it
 must lose; every other check must keep its points. Alternatives replace one or
 more cells with a different but correct derivation and must keep full marks.
 """
-from dlgrade.grader.submissions import Alternative, Wrong
+from dlgrade_grader.submissions import Alternative, Wrong
 
 
 def _fn(header, *body):

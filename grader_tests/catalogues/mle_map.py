@@ -4,7 +4,7 @@ Each wrong answer replaces one or two solution cells of the reference and
 names every check it must lose. Where a function is reused (map_linear_gaussian
 calls ridge_lambda_from_prior), a wrong helper also fails its caller.
 """
-from dlgrade.grader.submissions import Alternative, Wrong
+from dlgrade_grader.submissions import Alternative, Wrong
 
 WRONG = [
     Wrong("nll_without_constants", {"gaussian_nll": (

@@ -3,7 +3,7 @@
 Each wrong answer is a classic mistake, and ``fails`` names every check it must lose. The reference
 solutions do not call one another, so a mistake in one function never costs points on another.
 """
-from dlgrade.grader.submissions import Alternative, Wrong
+from dlgrade_grader.submissions import Alternative, Wrong
 
 WRONG = [
     Wrong("power_set_without_empty", {"power_set": (

@@ -4,7 +4,7 @@ The reference ridge_gd calls ridge_gradient and ridge_objective, and
 ridge_with_intercept calls ridge_closed_form, so a wrong helper also fails the
 checks of its callers; ``fails`` lists all of them.
 """
-from dlgrade.grader.submissions import Alternative, Wrong
+from dlgrade_grader.submissions import Alternative, Wrong
 
 WRONG = [
     Wrong("lp_without_root", {"lp_norm": (

@@ -6,7 +6,7 @@ attacks must also be named by the static audit.
 """
 import re
 
-from dlgrade.grader.submissions import Alternative, Attack
+from dlgrade_grader.submissions import Alternative, Attack
 
 FORGED_RECORD = (
     "import json\n"

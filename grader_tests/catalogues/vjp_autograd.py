@@ -13,8 +13,8 @@ regression uses the Tensor.
 import re
 from pathlib import Path
 
-from dlgrade.authoring import parse_cells
-from dlgrade.grader.submissions import SOLUTION_MARK, Alternative, Wrong
+from dlgrade_grader.authoring import parse_cells
+from dlgrade_grader.submissions import SOLUTION_MARK, Alternative, Wrong
 
 CELLS = Path(__file__).resolve().parents[2] / "course" / "vjp_autograd.cells"
 

@@ -1,7 +1,7 @@
-"""dlgrade: auto-graded homework for a deep-learning mathematics course.
+"""dlgrade, student edition: the check API a homework notebook imports.
 
-Student-facing parts (the check API, case generators, references) live at
-the top level and in ``dlgrade.hw``; the grader-only parts (verifier,
-audit, sandbox, cohort grading) live in ``dlgrade.grader``.
+It runs the student's functions on cases and shows or records what they return.
+It holds no reference answers and no case generators; grading happens in a
+separate grader package that never enters the student's kernel.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -88,6 +88,19 @@ class Opaque:
         return f"<unrepresentable {self.type_name}>"
 
 
+MAX_INT_DIGITS = 400
+
+
+def _int(v) -> int:
+    text = str(v)
+    if len(text) > MAX_INT_DIGITS:
+        raise RecordError(f"an integer of {len(text)} digits (more than {MAX_INT_DIGITS})")
+    try:
+        return int(text)
+    except ValueError:
+        raise RecordError(f"bad integer {text[:40]!r}") from None
+
+
 def _num(v) -> float:
     if isinstance(v, bool):
         raise RecordError("boolean where a number belongs")
@@ -108,9 +121,9 @@ def decode(data, depth: int = 0):
         raise RecordError(f"unexpected value of type {type(data).__name__}")
     kind = data["__kind__"]
     if kind == "int":
-        return int(str(data["v"]))
+        return _int(data.get("v"))
     if kind == "float":
-        return _num(data["v"])
+        return _num(data.get("v"))
     if kind == "array":
         return _decode_array(data)
     if kind in ("list", "tuple", "set"):
@@ -151,7 +164,10 @@ def _decode_array(data: dict) -> np.ndarray:
     if dtype == "float64":
         arr = np.array([_num(v) for v in flat], dtype=np.float64)
     elif dtype == "int64":
-        arr = np.array([int(str(v)) for v in flat], dtype=np.int64)
+        try:
+            arr = np.array([_int(v) for v in flat], dtype=np.int64)
+        except OverflowError:
+            raise RecordError("an integer outside int64 in an integer array") from None
     elif dtype == "bool":
         if not all(isinstance(v, bool) for v in flat):
             raise RecordError("bad boolean array")

@@ -1,8 +1,12 @@
-"""The Execute step: a sandboxed kernel, told which student it runs for, that fails closed.
+"""The Execute step: a sandboxed kernel that gets this submission's cases as data, and fails closed.
 
-Hidden cases are seeded per student, so the kernel needs the student id. It
-travels as an environment variable of the kernel process; the kernel gets no
-other part of the grader's environment (see :mod:`dlgrade.grader.sandbox`).
+Before the kernel starts, the grader draws every graded case of the notebook from
+the course key (:mod:`dlgrade_grader.casebook`) and binds the casebook read-only
+into the sandbox. A test cell is executed as one call that runs its checks from
+the casebook, so the text of the test cell (hidden checks included) never enters
+the kernel or its ``In`` history; the cell's own source is put back afterwards.
+The kernel's folder holds only the regular files the assignment allows
+(``kernel_files``), copied and size-capped, never the autograded folder itself.
 
 Plain nbclient turns a dead kernel, or one that ignores the interrupt after
 a cell timeout, into an exception that makes nbgrader drop the whole
@@ -19,9 +23,12 @@ submissions).
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 from queue import Empty
 
@@ -30,10 +37,12 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Enum, Integer
+from traitlets import Dict, Enum, Integer, List, Unicode
 
-from ..checks import NO_PREVIEW_ENV, STUDENT_ENV
+from dlgrade import records
+from . import casebook, hw, keys
 from .sandbox import SandboxedKernelManager
+from .verify import parse_check_calls
 
 REPORT_SUFFIX = ".sandbox.dlgrade.json"
 MiB = 1 << 20
@@ -55,11 +64,19 @@ def _output_bytes(msg_type: str, content: dict) -> int:
 
 
 class GraderExecute(Execute):
-    kernel_preview = Bool(
-        False,
-        help="Let visible checks compute their in-kernel preview while grading. Costs a torch import"
-             " per notebook; enables the flag for a kernel pass the verifier cannot reproduce.",
+    kernel_pythons = Dict(
+        {}, help="assignment -> Python of a kernel environment for that assignment (one that "
+                 "declares more libraries); the others use SandboxedKernelManager.kernel_python"
     ).tag(config=True)
+    kernel_files = List(
+        Unicode(), [], help="glob patterns (relative to the submission folder) of the regular files "
+                           "the kernel may read; nothing else of the submission enters the sandbox"
+    ).tag(config=True)
+    max_kernel_files_bytes = Integer(
+        64 * MiB, help="total size of the files copied into the kernel's folder").tag(config=True)
+    max_notebook_output_bytes = Integer(
+        64 * MiB, help="bytes of output kept for the whole notebook; records of checks are kept "
+                       "within their own cell's cap").tag(config=True)
     notebook_timeout = Integer(
         600, help="Wall clock for one notebook, kernel start included, in seconds. When it runs out "
                   "the kernel is killed and the remaining cells fail.").tag(config=True)
@@ -82,6 +99,8 @@ class GraderExecute(Execute):
 
     def _reset_trackers(self):
         self._deadline = math.inf
+        self._notebook_kept = 0
+        self._notebook_dropped = 0
         self._stopped = ""          # why no more cells run, once something ended the kernel
         self._events: list = []
         self._kept: dict = {}       # cell index -> [stream chars, rich bytes]
@@ -97,13 +116,68 @@ class GraderExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         if km is not None:  # started by the caller: it did not pass through our start hook
             self._km_report = dict(getattr(km, "report", None) or {})
+        self._scratch = tempfile.mkdtemp(prefix="dlgrade-grade-")
+        os.chmod(self._scratch, 0o755)
         try:
+            self._casebook_path = self._write_casebook(nb, resources or {})
+            self._kernel_dir = self._stage_kernel_files(resources or {})
             return super().preprocess(nb, resources, km)
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             self._write_report(nb, resources if resources is not None else self.resources)
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _write_casebook(self, nb, resources) -> str:
+        """This submission's inputs for every check of the notebook, as a file the kernel reads."""
+        info = resources.get("nbgrader") or {}
+        assignment, student = info.get("assignment"), info.get("student")
+        if not (assignment and student):
+            return ""
+        try:
+            registry = hw.registry(assignment)
+        except ImportError:
+            return ""
+        book = casebook.build(nb, registry, keys.key_for(self.config), student, parse_check_calls)
+        path = os.path.join(self._scratch, "casebook.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(casebook.dumps(book))
+        os.chmod(path, 0o644)
+        return path
+
+    def _stage_kernel_files(self, resources) -> str:
+        """A folder with only the allowed regular files of the submission, within the size cap."""
+        info = resources.get("nbgrader") or {}
+        source = (resources.get("metadata") or {}).get("path") or ""
+        target = os.path.join(self._scratch, info.get("assignment") or "submission")
+        os.makedirs(target)
+        os.chmod(target, 0o755)
+        budget, left_out = self.max_kernel_files_bytes, []
+        if source and os.path.isdir(source) and self.kernel_files:
+            for base, dirs, files in os.walk(source):
+                dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(base, d))]
+                for name in files:
+                    path = os.path.join(base, name)
+                    rel = os.path.relpath(path, source)
+                    if not any(fnmatch.fnmatch(rel, pattern) for pattern in self.kernel_files):
+                        continue
+                    if os.path.islink(path) or not os.path.isfile(path):
+                        left_out.append(f"{rel} (not a regular file)")
+                        continue
+                    size = os.path.getsize(path)
+                    if size > budget:
+                        left_out.append(f"{rel} (over the {self.max_kernel_files_bytes // MiB} MiB cap)")
+                        continue
+                    budget -= size
+                    dest = os.path.join(target, rel)
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
+                    shutil.copyfile(path, dest)
+                    os.chmod(dest, 0o644)
+        if left_out:
+            self._events.append({"cell": None, "grade_id": None, "kind": "files_left_out",
+                                 "message": "left out of the kernel's folder: " + ", ".join(left_out)})
+        return target
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -123,47 +197,19 @@ class GraderExecute(Execute):
 
     async def async_start_new_kernel(self, **kwargs):
         env = dict(kwargs.pop("env", None) or os.environ)
-        student = (self.resources or {}).get("nbgrader", {}).get("student")
-        if student:
-            env[STUDENT_ENV] = student
-        if not self.kernel_preview:
-            env[NO_PREVIEW_ENV] = "1"
         env.pop("NBGRADER_EXECUTION", None)
         kwargs["env"] = env
+        if getattr(self, "_kernel_dir", ""):
+            kwargs["cwd"] = self._kernel_dir
         if isinstance(self.km, SandboxedKernelManager):
-            linked = self._linked_files()
-            kwargs["sandbox_exclude"] = linked
-            if linked:
-                self._events.append({"cell": None, "grade_id": None, "kind": "links_left_out",
-                                     "message": "links in the submission are not followed; left out "
-                                                "of the kernel's folder: " + ", ".join(sorted(linked))})
+            self.km.casebook_path = getattr(self, "_casebook_path", "") or ""
+            assignment = ((self.resources or {}).get("nbgrader") or {}).get("assignment")
+            if assignment in self.kernel_pythons:
+                self.km.kernel_python = self.kernel_pythons[assignment]
         started = time.monotonic()
         await super().async_start_new_kernel(**kwargs)
         self._start_seconds = time.monotonic() - started
         self._km_report = dict(getattr(self.km, "report", None) or {})
-
-    def _linked_files(self) -> list:
-        """Files nbgrader copied into the autograded folder through a link in the submitted one.
-
-        nbgrader's copy follows links, so ``leak.txt -> ../../../source/hw/hw.ipynb`` arrives
-        as a real file holding the instructor's notebook; the kernel's copy leaves it out.
-        """
-        info = (self.resources or {}).get("nbgrader") or {}
-        if not (info.get("student") and info.get("assignment")):
-            return []
-        try:
-            coursedir = CourseDirectory(config=self.config)
-            submitted = coursedir.format_path(coursedir.submitted_directory, info["student"],
-                                              info["assignment"])
-        except Exception:  # an unusual directory layout: nothing to compare with
-            return []
-        linked = []
-        for base, dirs, files in os.walk(submitted):
-            for name in dirs + files:
-                path = os.path.join(base, name)
-                if os.path.islink(path):
-                    linked.append(os.path.relpath(path, submitted))
-        return linked
 
     # nbclient binds the sync wrapper to the base coroutine; rebind it to ours
     start_new_kernel = run_sync(async_start_new_kernel)
@@ -200,6 +246,20 @@ class GraderExecute(Execute):
         if self._stopped:
             return self._fail_cell(cell, "CellNotRun", f"not run: {self._stopped}")
         self._interrupted = False
+        own_source = cell.source
+        if casebook.is_test_cell(cell) and getattr(self, "_casebook_path", ""):
+            # the kernel runs the cell's checks from the casebook; the test text stays here
+            cell.source = (f"__import__('dlgrade.checks', fromlist=['_']).run_graded_cell("
+                           f"{self._grade_id(cell)!r}, globals())")
+        try:
+            cell = await self._execute_cell_guarded(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = own_source
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _execute_cell_guarded(self, cell, cell_index, execution_count, store_history):
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
@@ -232,8 +292,6 @@ class GraderExecute(Execute):
             self._events.append({"cell": cell_index, "grade_id": self._grade_id(cell), "kind": "cell_timeout",
                                  "message": f"interrupted after the {self.timeout} s cell time limit"})
         return cell
-
-    execute_cell = run_sync(async_execute_cell)
 
     def _max_message_mib(self) -> int:
         return getattr(self.km, "max_message_bytes", 0) // MiB
@@ -329,6 +387,15 @@ class GraderExecute(Execute):
                 dropped[1] += size
                 return None
             kept[1] += size
+        is_record = records.MIME in (content.get("data") or {})
+        size = len(content.get("text", "")) if msg_type == "stream" else _output_bytes(msg_type, content)
+        if not is_record:
+            # one budget for the whole notebook, so ten cells of 30 MB are not 300 MB
+            if self._notebook_kept + size > self.max_notebook_output_bytes:
+                self._notebook_dropped += size
+                dropped[1 if msg_type != "stream" else 0] += size
+                return None
+            self._notebook_kept += size
         return super().output(outs, msg, display_id, cell_index)
 
     def _note_truncation(self, cell, cell_index):
@@ -341,7 +408,7 @@ class GraderExecute(Execute):
                          f"{self.max_stream_chars:,} kept per cell")
         if rich:
             parts.append(f"{rich:,} bytes of displayed output beyond the {self.max_output_bytes:,} "
-                         f"kept per cell")
+                         f"kept per cell or the {self.max_notebook_output_bytes:,} kept per notebook")
         message = "the grader dropped " + " and ".join(parts)
         # stdout, not stderr: nbgrader zeroes any graded cell with stderr
         cell.outputs.append(new_output("stream", name="stdout", text=f"\n[{message}]\n"))
@@ -359,6 +426,7 @@ class GraderExecute(Execute):
             "notebook_timeout": self.notebook_timeout,
             "max_stream_chars": self.max_stream_chars,
             "max_output_bytes": self.max_output_bytes,
+            "max_notebook_output_bytes": self.max_notebook_output_bytes,
             "kernel_start_seconds": (None if self._start_seconds is None
                                      else round(self._start_seconds, 3)),
             "stopped": self._stopped,

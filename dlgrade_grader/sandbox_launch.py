@@ -1,7 +1,7 @@
 """First process inside the kernel sandbox; it becomes the kernel.
 
 Run as ``python -I -S sandbox_launch.py PLAN_JSON -- KERNEL_CMD...`` by
-:mod:`dlgrade.grader.sandbox` (standard library only, no site-packages, so
+:mod:`dlgrade_grader.sandbox` (standard library only, no site-packages, so
 nothing a submission folder holds is imported while we may still be root).
 
 It fills the private working directory with a copy of the submission,

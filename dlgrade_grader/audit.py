@@ -8,12 +8,13 @@ Two questions are asked of every cell the student controls:
   cell that is not a solution (the sandbox hides the course, and this catches
   the attempt even without it)? Then the whole
   notebook's autograded checks score zero, unless the policy says flag only.
-The audit reads source text; it never runs it.
+The audit reads the code IPython runs (its input transformations applied); it never
+runs it. It is a report for humans: scores are right with it switched off, because
+the kernel holds nothing that a reach into it could turn into points.
 """
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 
 TAMPER_NAMES = {
@@ -22,18 +23,18 @@ TAMPER_NAMES = {
     "os.system", "os.popen", "os.fork", "os.kill", "os.execv", "os.execl", "os.spawnl",
     "multiprocessing", "gc.get_objects", "gc.get_referrers", "inspect.currentframe", "inspect.stack",
     "ipykernel", "dlgrade", "exec", "eval", "compile", "globals", "signal", "pickle", "__main__",
+    "vars", "In", "Out", "_ih", "_oh",
 }
 # attribute names that are suspicious whatever object they hang off
 TAMPER_ATTRS = {
     "set_custom_exc", "input_transformers_post", "input_transformers_cleanup", "showtraceback",
     "user_ns", "run_cell", "register_magic_function", "__globals__", "__subclasses__", "__code__",
-    "__builtins__", "f_globals", "f_locals", "f_back",
+    "__builtins__", "f_globals", "f_locals", "f_back", "_ip",
 }
 FILE_NAMES = {"open", "io.open", "os.open", "os.listdir", "os.scandir", "os.walk", "np.load", "np.fromfile",
               "numpy.load", "numpy.fromfile", "np.loadtxt", "numpy.loadtxt", "pathlib", "glob", "shutil",
               "os.path.exists", "os.chdir"}
 AUTODIFF_NAMES = {"torch", "autograd", "jax", "functorch", "tensorflow", "sympy"}
-MAGIC_LINE = re.compile(r"^\s*[%!]")
 
 
 @dataclass
@@ -99,12 +100,26 @@ def defined_names(tree: ast.AST) -> set[str]:
     return out
 
 
-def parse_cell(source: str) -> ast.AST | None:
-    """Parse a code cell with its IPython magic lines blanked (the audit judges those apart)."""
-    cleaned = "\n".join("" if MAGIC_LINE.match(line) else line for line in source.splitlines())
+def ipython_source(source: str, allow_magics=frozenset()) -> str:
+    """The Python that IPython actually runs for a cell: its input transformations applied.
+
+    An indented cell, ``>>>`` prompts, ``/f x`` autocall and ``!cmd`` escapes all become
+    plain Python here, so the audit reads what the kernel executes. Allowed magic lines
+    are blanked first; any other magic or escape turns into a visible ``get_ipython()``.
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    kept = "\n".join("" if line.strip() in allow_magics else line for line in source.splitlines())
     try:
-        return ast.parse(cleaned)
-    except SyntaxError:
+        return TransformerManager().transform_cell(kept)
+    except Exception:  # IPython could not transform it either: it cannot run as written
+        return kept
+
+
+def parse_cell(source: str, allow_magics=frozenset()) -> ast.AST | None:
+    try:
+        return ast.parse(ipython_source(source, allow_magics))
+    except (SyntaxError, ValueError):
         return None
 
 
@@ -113,11 +128,10 @@ def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions:
     """student_cells: (label, source, is_solution) for every cell the student controls."""
     result = AuditResult()
     for label, source, is_solution in student_cells:
-        magic_lines = [ln.strip() for ln in source.splitlines() if MAGIC_LINE.match(ln)]
-        tree = parse_cell(source)
+        tree = parse_cell(source, allow_magics)
         if tree is None:
-            if is_solution:
-                result.notes.append(f"{label}: does not parse as Python")
+            result.notes.append(f"{label}: does not parse as Python even after IPython's input"
+                                " transformations (it cannot have run)")
             continue
         names = used_names(tree)
         # a cell that defines graded functions is held to the solution rules,
@@ -125,9 +139,8 @@ def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions:
         is_solution = is_solution or bool(defined_names(tree) & all_functions)
         reach = sorted(n for n in names if n in TAMPER_NAMES or n in TAMPER_ATTRS
                        or (not is_solution and n in FILE_NAMES))
-        odd_magics = [m for m in magic_lines if m not in allow_magics]
-        if reach or odd_magics:
-            what = ", ".join(reach + odd_magics)
+        if reach:
+            what = ", ".join(reach)
             result.tampering.append(f"{label} uses {what}, which reaches into the kernel or the system")
         if is_solution:
             bad = sorted(n for n in names if n in forbidden_in_solutions or n in FILE_NAMES)

@@ -37,14 +37,16 @@ from pathlib import Path
 
 # the check API in a graded kernel records answers without its own preview:
 # the verifier decides anyway, and preview references import torch per kernel
-from ..checks import NO_PREVIEW_ENV
+import dlgrade
 
 STATE_DIR = ".dlgrade"
 STATE_VERSION = 1
 UNSAFE_ENV = "DLGRADE_UNSAFE_NO_SANDBOX"
 UNSAFE_BANNER = ("WARNING: graded with --unsafe-no-sandbox: student code ran WITHOUT the kernel sandbox "
                  "(it could read source/, the gradebook and other students' work)")
-PACKAGE = Path(__file__).resolve().parents[1]
+# everything that can decide a grade: the grader, and the student package whose runners and
+# comparisons the grader uses (hashing both whole means no hand-kept list can go stale)
+PACKAGES = (Path(__file__).resolve().parent, Path(dlgrade.__file__).resolve().parent)
 # exception names in a cell's output that mean "the grader's limits stopped it"
 LIMIT_ERRORS = {
     "CellTimeoutError": "a cell ran past the time limit and was interrupted",
@@ -57,7 +59,7 @@ LIMIT_ERRORS = {
     "NotebookTimeout": "the notebook ran out of its wall-clock time",
     "OutputLost": "an output was too large and was dropped",
 }
-# sandbox report events (dlgrade.grader.execute) are limits that stopped or cut the
+# sandbox report events (dlgrade_grader.execute) are limits that stopped or cut the
 # notebook, except these (the intake already reports removed links)
 QUIET_EVENTS = {"links_left_out"}
 FAILURE_PATTERNS = [  # (text in nbgrader's log, reason); first match wins
@@ -139,20 +141,23 @@ def _hash_tree(h, root: Path) -> None:
         h.update(b"\0")
 
 
-# the parts of this package that decide a grade; editing the CLI or the reports regrades nothing
-GRADING_CODE = ("checks.py", "compare.py", "records.py", "hw/__init__.py", "grader/verify.py",
-                "grader/preprocessors.py", "grader/audit.py", "grader/execute.py", "grader/sandbox.py",
-                "grader/sandbox_launch.py", "grader/intake.py")
-
-
 def grader_fingerprint(course: Path, assignment: str) -> str:
-    """Changes whenever something that decides this assignment's grades changes."""
+    """Changes whenever something that decides this assignment's grades changes, the course key
+    included (through a keyed hash: the key itself is never written anywhere)."""
+    import hmac
+
+    from . import keys
     h = hashlib.sha256()
     _hash_tree(h, course / "source" / assignment)
     _hash_tree(h, course / "nbgrader_config.py")
-    for rel in GRADING_CODE + (f"hw/{assignment}.py",):
-        h.update(rel.encode() + b"\0")
-        _hash_tree(h, PACKAGE / rel)
+    for package in PACKAGES:
+        for path in sorted(package.rglob("*.py")):
+            h.update(str(path.relative_to(package.parent)).encode() + b"\0")
+            _hash_tree(h, path)
+    try:
+        h.update(hmac.new(keys.load(), b"dlgrade fingerprint", hashlib.sha256).digest())
+    except keys.MissingKey:
+        h.update(b"no key")
     return h.hexdigest()
 
 
@@ -542,7 +547,6 @@ def worker_main(conn, course: str, index: int, db_url: str | None, env: dict) ->
     """Entry point of a worker process: set up, then grade tasks until told to stop."""
     os.setpgrp()  # the main process can end this worker and every kernel it started at once
     os.environ.update(env)
-    os.environ.setdefault(NO_PREVIEW_ENV, "1")
     course = Path(course)
     log_path = course / STATE_DIR / "work" / f"w{index}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

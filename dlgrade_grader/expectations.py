@@ -13,8 +13,11 @@ def check_ids(g: Graded) -> set:
     return {c["id"] for c in g.checks}
 
 
-def problems_with(variant: Variant, graded: Graded, baseline: Graded | None) -> list[str]:
-    """Empty when ``graded`` is what ``variant`` promises; otherwise what went wrong."""
+def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, audit: bool = True) -> list[str]:
+    """Empty when ``graded`` is what ``variant`` promises; otherwise what went wrong.
+
+    ``audit=False``: graded with the static audit switched off, so nothing is reported,
+    and every promise about scores must hold all the same."""
     if graded.score is None:
         return [f"{variant.student_id} was not graded: {graded.problems}\n{graded.log[-3000:]}"]
     out = []
@@ -47,6 +50,6 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None) -> 
         limit = autograded_total(baseline) if baseline is not None else 0.0
         if autograded_total(graded) > limit + 1e-9:
             out.append(f"attack gained points: {autograded_total(graded):g} > {limit:g}")
-        if variant.flagged and not graded.audit.get("tampering"):
+        if audit and variant.flagged and not graded.audit.get("tampering"):
             out.append("the audit did not report this attack")
     return out

@@ -20,11 +20,13 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List, Unicode
+from traitlets import Enum, List, Unicode
 
-from .. import hw
+from . import hw, keys
 from .audit import AuditResult, audit_cells
-from .verify import CellResult, verify_cell
+from .casebook import is_test_cell, submission_digest
+from .sanitize import INTAKE_KEY
+from .verify import CellResult, GradingContext, verify_cell
 
 SIDECAR_SUFFIX = ".dlgrade.json"
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$",
@@ -34,8 +36,11 @@ HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDD
 class VerifyChecks(NbGraderPreprocessor):
     """Score every check-API test cell from trusted source and plain-data records."""
 
-    tamper_policy = Unicode(
-        "zero", help="'zero': tampering voids the notebook's autograded points; 'flag': report only"
+    tamper_policy = Enum(
+        ["zero", "flag", "off"], default_value="zero",
+        help="'zero': tampering voids the notebook's autograded points and a forbidden shortcut "
+             "zeroes its checks; 'flag': report only; 'off': no audit at all (scores must be "
+             "right without it: the attack catalogues run this way too)"
     ).tag(config=True)
     flag_only_functions = List(
         [], help="Functions whose forbidden-shortcut audit only flags instead of scoring zero"
@@ -53,9 +58,12 @@ class VerifyChecks(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gb:
             trusted = self._trusted_sources(gb, notebook, assignment)
         audit = self._audit(nb, trusted, registry, forbidden)
+        intake = nb.metadata.get(INTAKE_KEY) or {}
+        audit.notes.extend(str(n) for n in intake.get("notes", []))
+        graded = GradingContext(keys.key_for(self.config), student, submission_digest(nb))
         results = []
         for cell in nb.cells:
-            if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
+            if not is_test_cell(cell):
                 continue
             grade_id = cell.metadata.nbgrader["grade_id"]
             source = trusted.get(grade_id)
@@ -66,8 +74,10 @@ class VerifyChecks(NbGraderPreprocessor):
                                        " scored 0")
             else:
                 result = verify_cell(grade_id, source, max_points, cell.get("outputs", []), registry,
-                                     student, audit.blocked)
-            if audit.voids_notebook and self.tamper_policy == "zero":
+                                     graded, audit.blocked)
+            if intake.get("refused"):
+                result.withhold(f"not graded: {intake['refused']}")
+            elif audit.voids_notebook and self.tamper_policy == "zero":
                 result.withhold("autograded points withheld: " + "; ".join(audit.tampering))
             self._write_outputs(cell, result)
             results.append(result)
@@ -83,6 +93,8 @@ class VerifyChecks(NbGraderPreprocessor):
         return {c.name: c.source for c in nb_entry.source_cells}
 
     def _audit(self, nb, trusted, registry, forbidden) -> AuditResult:
+        if self.tamper_policy == "off":
+            return AuditResult(notes=["the static audit is switched off (tamper_policy = 'off')"])
         student_cells = []
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -100,6 +112,10 @@ class VerifyChecks(NbGraderPreprocessor):
             for spec in registry.checks.values():
                 functions.update(spec.functions)
         result = audit_cells(student_cells, forbidden, functions)
+        if self.tamper_policy == "flag":
+            result.notes += [f"(flag only) {t}" for t in result.tampering]
+            result.notes += [f"(flag only) {r}" for r in result.blocked.values()]
+            result.tampering, result.blocked = [], {}
         for fn in self.flag_only_functions:
             if fn in result.blocked:
                 result.notes.append(f"(flag only) {result.blocked.pop(fn)}")
@@ -119,7 +135,7 @@ class VerifyChecks(NbGraderPreprocessor):
         summary = {
             "cells": {r.grade_id: {"awarded": r.awarded, "max": r.max_points, "problems": r.problems,
                                    "checks": [{"id": c.check_id, "hidden": c.hidden, "points": c.points,
-                                               "awarded": c.awarded, "tamper_signal": c.tamper_signal}
+                                               "awarded": c.awarded}
                                               for c in r.checks]}
                       for r in results},
             "audit": {"blocked": audit.blocked, "tampering": audit.tampering, "notes": audit.notes},

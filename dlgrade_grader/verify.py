@@ -3,16 +3,19 @@
 Nothing here imports or calls student code. The test-cell source is parsed,
 not executed: every statement must be a literal ``check(...)`` call, which is
 the whole vocabulary of a test cell. Each call is re-played against the
-registry: cases are regenerated from the seed, references are computed here,
-and the record the kernel left behind is compared with them.
+registry: the submission's cases are drawn again from the course key, references
+are computed here, and the record the kernel left behind is compared with them.
 """
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
 
-from .. import records
-from ..checks import Registry, expected_if_needed, format_verdict, judge_case, make_cases, seed_tag
+from dlgrade import records
+from dlgrade.checks import format_verdict
+
+from .casebook import graded_cases
+from .checks import Registry
 
 
 class SourceError(ValueError):
@@ -26,6 +29,14 @@ class CheckCall:
     hidden: bool
 
 
+@dataclass(frozen=True)
+class GradingContext:
+    """What draws this submission's cases: the course key, the student, what they wrote."""
+    key: bytes
+    student: str
+    digest: str
+
+
 @dataclass
 class CheckResult:
     check_id: str
@@ -33,7 +44,6 @@ class CheckResult:
     points: float
     awarded: float
     text: str
-    tamper_signal: bool = False
 
 
 @dataclass
@@ -108,48 +118,54 @@ def collect_records(outputs) -> tuple[dict, list]:
     return found, problems
 
 
-def verify_check(registry: Registry, call: CheckCall, record: dict | None, student: str,
+def verify_check(registry: Registry, call: CheckCall, record: dict | None, graded: GradingContext,
                  blocked: dict) -> CheckResult:
+    """One check's verdict; anything that goes wrong while judging it fails this check only."""
+    try:
+        return _verify_check(registry, call, record, graded, blocked)
+    except Exception as exc:  # a grader or record problem must never cost the rest of the notebook
+        text = (f"[FAIL] {call.check_id}: could not be verified ({type(exc).__name__}: "
+                f"{str(exc)[:200]})  0/{call.points:g}")
+        return CheckResult(call.check_id, call.hidden, call.points, 0.0, text)
+
+
+def _verify_check(registry: Registry, call: CheckCall, record: dict | None, graded: GradingContext,
+                  blocked: dict) -> CheckResult:
     if call.check_id not in registry:
         text = f"[FAIL] {call.check_id}: unknown check (grader configuration error)  0/{call.points:g}"
         return CheckResult(call.check_id, call.hidden, call.points, 0.0, text)
-    spec = registry[call.check_id]
-    for fn in spec.functions:
+    check = registry[call.check_id]
+    for fn in check.functions:
         if fn in blocked:
-            text = (f"[FAIL] {spec.id}: {spec.title}  0/{call.points:g}\n"
+            text = (f"[FAIL] {check.id}: {check.title}  0/{call.points:g}\n"
                     f"    not graded: {blocked[fn]}")
-            return CheckResult(spec.id, call.hidden, call.points, 0.0, text)
-    tag = seed_tag(call.hidden, student)
-    cases = make_cases(registry, spec, tag)
+            return CheckResult(check.id, call.hidden, call.points, 0.0, text)
+    cases = graded_cases(registry, check.id, call.hidden, graded.key, graded.student, graded.digest)
     failures = []
     if record is None:
         failures = [("all", "no record of this check reached the grader (the cell did not run,"
                             " was interrupted, or the check was bypassed)")]
-    elif record.get("seed_tag") != tag or record.get("assignment") != registry.assignment:
+    elif record.get("case_set") != cases.id or record.get("assignment") != registry.assignment:
         failures = [("all", "the recorded answers are for different cases than this submission's")]
     elif not isinstance(record.get("cases"), list) or len(record["cases"]) != len(cases):
         failures = [("all", "the record does not hold one answer per case")]
     else:
-        for (label, inputs), entry in zip(cases, record["cases"]):
+        for (label, inputs), entry in zip(cases.pairs(), record["cases"]):
             try:
-                expected = expected_if_needed(spec, inputs, entry)
+                expected = check.reference(inputs) if isinstance(entry, dict) and entry.get("ok") else None
             except Exception as exc:  # a grader bug must never turn into points
                 failures.append((label, f"grader error computing the reference: {exc!r}"))
                 continue
-            reason = judge_case(spec, inputs, entry, expected, call.hidden)
+            reason = check.judge(inputs, entry, expected, call.hidden)
             if reason:
                 failures.append((label, reason))
     awarded = 0.0 if failures else call.points
-    text = format_verdict(spec, call.points, awarded, failures, len(cases), call.hidden)
-    tamper = bool(record) and record.get("kernel_verdict") == "pass" and bool(failures)
-    if tamper:
-        text += ("\n    warning: the notebook showed a pass for this check but the grader's own"
-                 " verification failed (possible tampering; flagged for review)")
-    return CheckResult(spec.id, call.hidden, call.points, awarded, text, tamper)
+    text = format_verdict(check.spec, call.points, awarded, failures, len(cases), call.hidden)
+    return CheckResult(check.id, call.hidden, call.points, awarded, text)
 
 
 def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry: Registry,
-                student: str, blocked: dict) -> CellResult:
+                graded: GradingContext, blocked: dict) -> CellResult:
     result = CellResult(grade_id, max_points)
     try:
         calls = parse_check_calls(source)
@@ -160,7 +176,7 @@ def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry
     result.problems.extend(problems)
     for call in calls:
         result.checks.append(verify_check(registry, call, found.get((call.check_id, call.hidden)),
-                                          student, blocked))
+                                          graded, blocked))
     total = sum(c.points for c in calls)
     if abs(total - max_points) > 1e-9:
         result.withhold(f"check points sum to {total:g} but the cell is worth {max_points:g};"

@@ -1,11 +1,14 @@
 """Regenerate ``source/`` from ``course/*.cells`` and ``release/`` from ``source/``.
 
-    python -m dlgrade.grader.release            # rewrite source/ and release/
-    python -m dlgrade.grader.release --check    # exit 1 if either has drifted
+    python -m dlgrade_grader.release            # rewrite source/ and release/
+    python -m dlgrade_grader.release --check    # exit 1 if either has drifted
 
 ``release/`` is what students get, and it is self-contained: the notebooks,
-plus ``release/dlgrade-student/``, a copy of the course package without its
-grader-only parts, which ``pip install ./dlgrade-student`` installs.
+plus ``release/dlgrade-student/``, the student package built from its own
+source tree ``dlgrade/`` (the check API, how each check calls student code)
+and the visible cases as data: inputs and expected outputs computed here, by
+the grader, at release time. It holds no reference code, case generator or
+mistake model, and needs no torch or autograd.
 The release notebooks are produced by ``nbgrader generate_assignment`` in a
 throw-away course, so the repository's gradebook is never touched.
 """
@@ -13,17 +16,23 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from .. import authoring
-from ..hw import ASSIGNMENTS
+import nbformat
+
+from dlgrade import __version__, records
+from . import authoring, hw
+from .casebook import is_test_cell
+from .checks import make_cases, public_seed
+from .hw import ASSIGNMENTS
 from .localcourse import REPO, init_course
+from .verify import parse_check_calls
 
 STUDENT_PACKAGE = "dlgrade-student"
-GRADER_ONLY = ("grader", "authoring.py")
 STUDENT_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]
@@ -34,10 +43,13 @@ name = "dlgrade"
 version = "{version}"
 description = "Visible checks for the deep-learning mathematics homework (student edition)"
 requires-python = ">=3.10"
-dependencies = ["numpy", "torch==2.13.0", "autograd", "nbformat", "ipython", "matplotlib", "graphviz"]
+dependencies = ["numpy", "matplotlib", "ipykernel", "graphviz"]
 
 [tool.setuptools.packages.find]
 include = ["dlgrade*"]
+
+[tool.setuptools.package-data]
+"dlgrade.hw" = ["data/*.json"]
 """
 STUDENT_README = """\
 # Deep-learning mathematics: homework
@@ -57,12 +69,37 @@ def available(repo: Path = REPO) -> list[str]:
     return [hw for hw in ASSIGNMENTS if (repo / "course" / f"{hw}.cells").exists()]
 
 
-def _copy_student_package(repo: Path, dest: Path) -> None:
-    from .. import __version__
+def visible_calls(source_nb) -> list[str]:
+    """Ids of the checks a source notebook runs visibly, in order."""
+    out = []
+    for cell in source_nb.cells:
+        if is_test_cell(cell):
+            out += [c.check_id for c in parse_check_calls(cell.source) if not c.hidden and c.check_id not in out]
+    return out
 
+
+def visible_data(assignment: str, source_nb) -> dict:
+    """The shipped examples: public-seed inputs of each visible check and the grader's answers."""
+    registry = hw.registry(assignment).complete()
+    checks = {}
+    for check_id in visible_calls(source_nb):
+        check = registry[check_id]
+        cases = make_cases(check, public_seed(assignment, check_id))
+        checks[check_id] = [[label, enc, records.encode(check.reference(inputs))]
+                            for label, enc, inputs in zip(cases.labels, cases.encoded, cases.inputs)]
+    return {"format": records.FORMAT_VERSION, "assignment": assignment, "checks": checks}
+
+
+def _build_student_package(repo: Path, dest: Path, hws: list, source: Path) -> None:
     pkg = dest / STUDENT_PACKAGE
-    shutil.copytree(repo / "dlgrade", pkg / "dlgrade",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *GRADER_ONLY))
+    shutil.copytree(repo / "dlgrade", pkg / "dlgrade", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    data = pkg / "dlgrade" / "hw" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for assignment in hws:
+        nb = nbformat.read(source / assignment / f"{assignment}.ipynb", as_version=4)
+        text = json.dumps(visible_data(assignment, nb), sort_keys=True, allow_nan=False,
+                          separators=(",", ":"))
+        (data / f"{assignment}.json").write_text(text + "\n")
     (pkg / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=__version__))
 
 
@@ -80,7 +117,7 @@ def build_into(out: Path, repo: Path = REPO) -> None:
         (out / "release").mkdir(parents=True, exist_ok=True)
         for hw in hws:
             shutil.copytree(course / "c" / "release" / hw, out / "release" / hw)
-    _copy_student_package(repo, out / "release")
+    _build_student_package(repo, out / "release", hws, out / "source")
     (out / "release" / "README.md").write_text(STUDENT_README)
 
 

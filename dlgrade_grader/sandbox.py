@@ -1,7 +1,7 @@
 """The kernel sandbox: every student kernel runs under bubblewrap.
 
 :class:`SandboxedKernelManager` is a jupyter_client ``AsyncKernelManager``;
-:class:`~dlgrade.grader.execute.GraderExecute` uses it, so plain
+:class:`~dlgrade_grader.execute.GraderExecute` uses it, so plain
 ``nbgrader autograde`` with the course config is sandboxed. What the kernel
 sees:
 
@@ -47,12 +47,17 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Integer, List, Unicode, default
 
-import dlgrade
+from dlgrade.checks import CASEBOOK_ENV
 
 UNSAFE_ENV = "DLGRADE_UNSAFE_NO_SANDBOX"
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_launch.py")
 SANDBOX_HOME = "/home/student"
 SUBMISSION_MOUNT = "/run/dlgrade/submission"
+CASEBOOK_MOUNT = "/run/dlgrade/casebook.json"
+LAUNCHER_MOUNT = "/run/dlgrade/launch.py"
+KERNEL_PYTHON_ENV = "DLGRADE_KERNEL_PYTHON"
+DEFAULT_KERNEL_PYTHON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                     ".venv-kernel", "bin", "python")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "ssl",
              "ca-certificates", "passwd", "group", "nsswitch.conf", "hosts", "mime.types",
@@ -75,6 +80,32 @@ class SandboxUnavailable(RuntimeError):
 
 class SandboxError(RuntimeError):
     """The sandbox would expose something it must not."""
+
+
+class KernelEnvMissing(RuntimeError):
+    """The student kernel environment has not been built."""
+
+
+_layout_cache: dict = {}
+
+
+def python_layout(python: str) -> dict:
+    """prefix, base prefix and site-packages folders of a Python, asked of that Python once."""
+    if python not in _layout_cache:
+        code = ("import json, site, sys; print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix,"
+                " 'site': site.getsitepackages()}))")
+        try:
+            out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=60,
+                                 check=True).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise KernelEnvMissing(f"the kernel environment's Python {python} does not run: {exc}."
+                                   " Build it with scripts/setup.sh") from None
+        _layout_cache[python] = json.loads(out)
+    return _layout_cache[python]
+
+
+def kernel_python_default() -> str:
+    return os.environ.get(KERNEL_PYTHON_ENV) or DEFAULT_KERNEL_PYTHON
 
 
 def unsafe_opt_out() -> bool:
@@ -202,6 +233,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     protected_paths = List(Unicode(), help="paths no bind may contain: the course root, "
                                            "the gradebook's folder, $HOME").tag(config=True)
     kernel_env = Dict(help="extra environment variables for the kernel").tag(config=True)
+    kernel_python = Unicode(help="Python of the student kernel environment: numpy, matplotlib, "
+                                 "ipykernel and the student package, nothing of the grader "
+                                 f"(default: ${KERNEL_PYTHON_ENV} or .venv-kernel next to the "
+                                 "grader package)").tag(config=True)
+    casebook_path = Unicode("", help="the grader's casebook for this kernel, bound read-only at "
+                                     f"{CASEBOOK_MOUNT}; set per notebook by GraderExecute")
     allow_unsandboxed = Bool(help="run without bubblewrap when it cannot run "
                                   f"(default: {UNSAFE_ENV}=1)").tag(config=True)
 
@@ -209,6 +246,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _process_limit_default(self):
         # threads count too; BLAS and torch start one per core
         return max(256, 8 * (os.cpu_count() or 1))
+
+    @default("kernel_python")
+    def _kernel_python_default(self):
+        return kernel_python_default()
 
     @default("allow_unsandboxed")
     def _allow_unsandboxed_default(self):
@@ -233,9 +274,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                 "open_files": self.open_files_limit, "core_size": 0}
 
     def read_only_paths(self, python: str) -> list:
-        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                 os.path.dirname(_real(python)),
-                 os.path.dirname(os.path.abspath(dlgrade.__file__)), *self.extra_ro_paths]
+        """The kernel environment and the Python it is made from: nothing of the grader's."""
+        layout = python_layout(python)
+        paths = [layout["prefix"], layout["base"], os.path.dirname(_real(python)), *self.extra_ro_paths]
         out = []
         for path in paths:
             if os.path.exists(path):
@@ -243,6 +284,23 @@ class SandboxedKernelManager(AsyncKernelManager):
                     if p not in out:
                         out.append(p)
         return out
+
+    def masked_paths(self, python: str) -> list:
+        """Folders inside the bound ones that the kernel must see empty: the base Python's own
+        site-packages, which a venv does not use but ``sys.path.append`` could reach."""
+        layout = python_layout(python)
+        if _real(layout["prefix"]) == _real(layout["base"]):
+            return []
+        base = _real(layout["base"])
+        found = []
+        for root in (os.path.join(base, "lib"), os.path.join(base, "lib64")):
+            if os.path.isdir(root):
+                for name in os.listdir(root):
+                    for sub in ("site-packages", "dist-packages"):
+                        path = os.path.join(root, name, sub)
+                        if os.path.isdir(path):
+                            found.append(path)
+        return found
 
     def _check_bind(self, src: str) -> None:
         for protected in self.protected_paths:
@@ -292,6 +350,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._check_bind(path)
             args += [*parents(path), "--ro-bind", _real(path), path]
             bound.append(path)
+        for path in self.masked_paths(self._python):
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", path]
+        args += [*parents(LAUNCHER_MOUNT), "--ro-bind", LAUNCHER, LAUNCHER_MOUNT]
+        if self.casebook_path:
+            args += ["--ro-bind", self.casebook_path, CASEBOOK_MOUNT]
         args += [*parents(SUBMISSION_MOUNT), "--ro-bind", submission, SUBMISSION_MOUNT,
                  *parents(SANDBOX_HOME), "--perms", "0755", "--size", str(self.workdir_size),
                  "--tmpfs", SANDBOX_HOME,
@@ -299,7 +362,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                  "--chdir", "/"]
         return args
 
-    def _kernel_env(self, env: dict, home: str) -> dict:
+    def _kernel_env(self, env: dict, home: str, sandboxed: bool = True) -> dict:
         out = {k: v for k, v in env.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIX)}
         out.pop(UNSAFE_ENV, None)
         out.setdefault("LANG", "C.UTF-8")
@@ -308,6 +371,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         out.update({"PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "USER": "student",
                     "LOGNAME": "student", "PYTHONDONTWRITEBYTECODE": "1",
                     "MPLCONFIGDIR": "/tmp/matplotlib"})
+        out.pop(CASEBOOK_ENV, None)
+        if self.casebook_path:
+            out[CASEBOOK_ENV] = CASEBOOK_MOUNT if sandboxed else self.casebook_path
         out.update(self.kernel_env)
         return out
 
@@ -329,7 +395,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._log_path = os.path.join(self._runtime_dir, "kernel.log")
         self._log_file = open(self._log_path, "wb")
         uid = _fresh_uid() if (sandboxed and _is_root()) else None
-        self._python = sys.executable
+        if not os.path.exists(self.kernel_python):
+            raise KernelEnvMissing(
+                f"the student kernel environment is missing ({self.kernel_python}): build it with "
+                f"scripts/setup.sh, or point ${KERNEL_PYTHON_ENV} at a Python that has only the "
+                f"student package (release/dlgrade-student), numpy, matplotlib and ipykernel")
+        self._python = self.kernel_python
         workdir = f"{SANDBOX_HOME}/{os.path.basename(cwd.rstrip('/')) or 'submission'}"
         if sandboxed:
             kw["env"] = self._kernel_env(env, SANDBOX_HOME)
@@ -338,16 +409,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             # ipykernel takes for an orphaned kernel; --die-with-parent does that job
             kw["independent"] = True
         else:
-            kw["env"] = self._kernel_env(env, env.get("HOME", cwd))
+            kw["env"] = self._kernel_env(env, env.get("HOME", cwd), sandboxed=False)
             kw["cwd"] = cwd
         kw["stdout"] = self._log_file
         kw["stderr"] = subprocess.STDOUT
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        self._python = kernel_cmd[0] if os.path.isabs(kernel_cmd[0]) else shutil.which(kernel_cmd[0])
-        if _real(self._python) == _real(sys.executable) and sys.version_info >= (3, 11):
-            # no implicit '' on sys.path while the kernel starts: a submission's
-            # ipykernel_launcher.py must not replace ours (IPython adds cwd back later)
-            kernel_cmd = [kernel_cmd[0], "-P", *kernel_cmd[1:]]
+        # whatever the kernelspec names, the kernel is the student environment's Python, with
+        # no implicit '' on sys.path while it starts: a submission's ipykernel_launcher.py must
+        # not replace ours (IPython adds cwd back later)
+        kernel_cmd = [self._python, "-P", *kernel_cmd[1:]]
         limits = self.limits()
         if not sandboxed:
             # without a fresh uid or a user namespace, RLIMIT_NPROC would count every
@@ -363,7 +433,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             prefix = self._bwrap_args(cwd, workdir)
         else:
             prefix = []
-        launcher = [sys.executable, "-I", "-S", LAUNCHER, json.dumps(plan), "--"]
+        launcher = [self._python, "-I", "-S", LAUNCHER_MOUNT if sandboxed else LAUNCHER, json.dumps(plan), "--"]
         self.report = {
             "sandboxed": sandboxed,
             "unsafe_no_sandbox": not sandboxed,

@@ -4,6 +4,7 @@
     dlgrade grade [ASSIGNMENT ...]           # grade everything in submitted/
     dlgrade grade --shard 0/4                # one CI matrix job's share of the students
     dlgrade merge SHARD_DIR ...              # fold shard results into this course
+    dlgrade keygen [PATH]                    # a new course key (default ~/.config/dlgrade/dlmath.key)
 """
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment in source/")
     d.add_argument("--course", type=Path, default=Path.cwd())
 
+    k = sub.add_parser("keygen", help="write a new course key (the secret graded cases are drawn from)")
+    k.add_argument("path", nargs="?", type=Path, help="where (default: ~/.config/dlgrade/<course_id>.key)")
+    k.add_argument("--course-id", default="dlmath")
+
     m = sub.add_parser("merge", help="merge shard course folders graded with --shard into this course")
     m.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
     m.add_argument("--course", type=Path, default=Path.cwd())
@@ -68,6 +73,17 @@ def main(argv=None) -> int:
         from .demo import generate
         written = generate(args.course, args.assignments)
         return 0 if written else 1
+    if args.command == "keygen":
+        from . import keys
+        try:
+            path = keys.generate(args.path or keys.default_path(args.course_id))
+        except FileExistsError as exc:
+            print(f"dlgrade keygen: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote a new course key to {path} (mode 600). Keep it out of the repository; in CI give "
+              f"it as the DLGRADE_COURSE_KEY secret. Grades depend on it: regrading with another key "
+              f"draws other cases.")
+        return 0
     if args.command == "merge":
         from .cohort import merge_shards
         merge_shards(args.course, args.shards, args.db_url)
@@ -79,6 +95,12 @@ def main(argv=None) -> int:
         SandboxUnavailable = RuntimeError  # noqa: N806
     if args.unsafe_no_sandbox:
         os.environ["DLGRADE_UNSAFE_NO_SANDBOX"] = "1"
+    from . import keys
+    try:
+        keys.load()
+    except keys.MissingKey as exc:
+        print(f"dlgrade grade: refusing to grade: {exc}", file=sys.stderr)
+        return 2
     try:
         summary = run(Options(course=args.course, assignments=args.assignments, workers=args.workers,
                               db_url=args.db_url, unsafe_no_sandbox=args.unsafe_no_sandbox,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import hw as hw_modules
+from . import hw as hw_modules
 from .localcourse import REPO
 from .submissions import BLANK, REFERENCE, build_submission, write_submission
 
