@@ -57,8 +57,10 @@ def encode(value, depth: int = 0):
         return {"__kind__": "tuple" if isinstance(value, tuple) else "list",
                 "items": [encode(v, depth + 1) for v in value]}
     if isinstance(value, dict):
+        # in a canonical order: a dict built from a set of strings iterates differently in
+        # every process, and the same cases must encode the same way everywhere
         pairs = [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]
-        return {"__kind__": "dict", "pairs": pairs}
+        return {"__kind__": "dict", "pairs": sorted(pairs, key=lambda p: json.dumps(p[0], sort_keys=True))}
     return {"__kind__": "opaque", "type": type(value).__name__}
 
 

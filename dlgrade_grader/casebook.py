@@ -43,7 +43,7 @@ def submission_digest(nb) -> str:
 def graded_cases(registry: Registry, check_id: str, hidden: bool, key: bytes, student: str,
                  digest: str) -> CaseSet:
     seed = graded_seed(key, registry.assignment, check_id, scope(hidden), student, digest)
-    return make_cases(registry[check_id], seed)
+    return make_cases(registry[check_id], seed, shuffle=True)
 
 
 def cell_calls(nb, parse) -> dict:
@@ -69,8 +69,8 @@ def build(nb, registry: Registry, key: bytes, student: str, parse) -> dict:
             if check_id not in registry or name in checks:
                 continue
             cases = graded_cases(registry, check_id, hidden, key, student, digest)
-            checks[name] = {"case_set": cases.id,
-                            "cases": [[label, enc] for label, enc in zip(cases.labels, cases.encoded)]}
+            # inputs only: a label can name the case's kind ("flat posterior") and so its answer
+            checks[name] = {"case_set": cases.id, "cases": [["", enc] for enc in cases.encoded]}
     return {"format": FORMAT_VERSION, "assignment": registry.assignment,
             "cells": {gid: [[c, h] for c, h in calls] for gid, calls in cells.items()},
             "checks": checks}

@@ -132,10 +132,16 @@ class CaseSet:
         return list(zip(self.labels, self.inputs))
 
 
-def make_cases(check: GradedCheck, seed: int) -> CaseSet:
+def make_cases(check: GradedCheck, seed: int, shuffle: bool = False) -> CaseSet:
+    """The check's cases from ``seed``; graded cases are also put in a seed-dependent order,
+    so that an answer cannot be guessed from a case's position in a shipped example."""
     rng = np.random.default_rng(seed)
+    drawn = list(check.cases(rng))
+    if shuffle:
+        order = np.random.default_rng([seed, 1]).permutation(len(drawn))
+        drawn = [drawn[i] for i in order]
     labels, inputs, encoded = [], [], []
-    for label, raw in check.cases(rng):
+    for label, raw in drawn:
         enc = records.encode(raw)
         if "opaque" in json.dumps(enc):
             raise records.RecordError(f"{check.id}: case {label!r} holds a value the record format"

@@ -20,6 +20,8 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, aud
     and every promise about scores must hold all the same."""
     if graded.score is None:
         return [f"{variant.student_id} was not graded: {graded.problems}\n{graded.log[-3000:]}"]
+    if variant.needs_audit and not audit:
+        return []
     out = []
     if variant.kind == "reference":
         out_of = sum(c["points"] for c in graded.checks)
@@ -36,12 +38,16 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, aud
         if not graded.checks:
             out.append("no checks were graded")
     elif variant.kind == "wrong":
+        graded_ids = check_ids(graded)
+        worth = [cid for cid in variant.fails if graded.check_points(cid)[1] > 0]
         for cid in variant.fails:
             got, total = graded.check_points(cid)
-            if total == 0:
+            if cid not in graded_ids:
                 out.append(f"intended check {cid} was not graded at all")
-            elif got >= total:
+            elif total > 0 and got >= total:
                 out.append(f"wrong answer kept full marks on its intended check {cid}")
+        if variant.fails and not worth:
+            out.append("none of the intended checks carries points")
         for cid in sorted(check_ids(graded) - set(variant.fails)):
             got, total = graded.check_points(cid)
             if got < total:

@@ -65,7 +65,6 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone
 # the only parts of the grader's environment a kernel inherits
 ENV_PASS = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
             "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "MALLOC_ARENA_MAX")
-ENV_PASS_PREFIX = ("DLGRADE_",)
 UID_RANGE = (1_000_000, 2_000_000_000)
 GiB, MiB = 1 << 30, 1 << 20
 
@@ -363,8 +362,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return args
 
     def _kernel_env(self, env: dict, home: str, sandboxed: bool = True) -> dict:
-        out = {k: v for k, v in env.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIX)}
-        out.pop(UNSAFE_ENV, None)
+        # a fixed list, never a prefix: the grader's environment holds the course key
+        out = {k: v for k, v in env.items() if k in ENV_PASS}
         out.setdefault("LANG", "C.UTF-8")
         out.setdefault("MALLOC_ARENA_MAX", "4")  # fewer 64 MiB arenas against the address-space limit
         bindir = os.path.dirname(self._python)

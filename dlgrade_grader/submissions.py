@@ -37,6 +37,8 @@ class Variant:
     base: str = ""
     note: str = ""
     flagged: bool = False          # the static audit must report tampering
+    needs_audit: bool = False      # a forbidden shortcut only the audit can see (np.cov): its promise
+                                   # holds with the audit on; with it off the entry is not judged
 
     @property
     def student_id(self) -> str:

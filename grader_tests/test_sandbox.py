@@ -26,6 +26,7 @@ from dlgrade_grader import localcourse
 from dlgrade_grader.execute import REPORT_SUFFIX
 from dlgrade_grader.sandbox import probe
 from dlgrade_grader.submissions import fill, insert_cells, reference_answers, write_submission
+from grader_tests.catalogues.whitebox_attacks import IMPORT_BY_ANY_ROUTE
 
 REPO = Path(__file__).resolve().parents[1]
 HW = "tiny"
@@ -182,7 +183,7 @@ def course(template, tmp_path_factory):
     home.mkdir()
     (home / "secret.txt").write_text("the grader's own files")
     root = _copy_course(template, base / "course")
-    students = sorted(["ok", "prober", "linker", *FAULTS])
+    students = sorted(["ok", "prober", "linker", "importer", *FAULTS])
     # localcourse.grade deals students round-robin over shards/<i>/
     shard_of = {sid: root / "shards" / str(students.index(sid) % WORKERS) for sid in students}
     paths = {
@@ -200,6 +201,7 @@ def course(template, tmp_path_factory):
     subs = {"ok": _submission(root)}
     subs["prober"] = _submission(root, [("double", f"PATHS = {paths!r}\n" + PROBE)])
     subs["linker"] = _submission(root, [("double", LINK_READER)])
+    subs["importer"] = _submission(root, [("double", IMPORT_BY_ANY_ROUTE)])
     for sid, inserts in FAULTS.items():
         subs[sid] = _submission(root, inserts)
     # localcourse writes each notebook; the symlink fault needs a folder, added below
@@ -240,6 +242,15 @@ for _name in ("solutions/tiny/tiny.ipynb", "leak.txt"):
     except OSError as _exc:
         print(_name, "DENIED", type(_exc).__name__)
 '''
+
+
+def test_kernel_cannot_import_torch_autograd_or_the_grader_by_any_route(course):
+    """The kernel's environment is the student venv: adding every site-packages folder a student
+    could guess to sys.path finds no torch, autograd or grader (the base Python's own
+    site-packages is masked, the grader's venv is not mounted)."""
+    _graded(course, "importer")
+    text = _outputs_text(course, "importer")
+    assert "importable: []" in text, text[-2000:]
 
 
 def _report(course, sid) -> dict:
@@ -291,12 +302,12 @@ def test_kernel_sees_nothing_of_the_course_home_or_network(course):
             assert attempts[name].startswith("DENIED"), (name, attempts[name])
     for name in ("tcp_public", "tcp_local", "dns"):
         assert attempts[name].startswith("DENIED"), (name, attempts[name])
-    assert attempts["cwd_listing"] == [f"{HW}.ipynb"], attempts["cwd_listing"]
+    # the kernel's folder holds the files the assignment allows (none here), not the notebook
+    assert attempts["cwd_listing"] == [], attempts["cwd_listing"]
     assert not attempts["home"].startswith(str(course["paths"]["home_secret"]).rsplit("/", 1)[0])
     assert attempts["uid"] != 0
-    assert "DLGRADE_STUDENT" in attempts["env"]
     assert not {"PATH_INFO", "SSH_AUTH_SOCK", "GITHUB_TOKEN"} & set(attempts["env"])
-    assert set(attempts["env"]) <= {"DLGRADE_STUDENT", "DLGRADE_NO_PREVIEW", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
+    assert set(attempts["env"]) <= {"DLGRADE_CASEBOOK", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
                                     "LOGNAME", "USER", "PATH", "PYTHONDONTWRITEBYTECODE",
                                     "MPLCONFIGDIR", "MALLOC_ARENA_MAX", "PWD",
                                     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -310,9 +321,9 @@ def test_symlink_to_source_in_the_submission_dangles(course):
     result = _graded(course, "linker")
     text = _outputs_text(course, "linker")
     assert "solutions/tiny/tiny.ipynb DENIED" in text and "leak.txt DENIED" in text, text[-2000:]
-    # nbgrader itself copies a file link's target into autograded/; the kernel's copy leaves it out
-    (event,) = _events(course, "linker", "links_left_out")
-    assert "leak.txt" in event["message"]
+    # nbgrader copies a file link's target into autograded/; the sanitize pass deletes that copy
+    folder = result.autograded.parent
+    assert not (folder / "leak.txt").exists() and not (folder / "solutions").exists(), sorted(folder.iterdir())
     assert result.score == 2.0
 
 

@@ -190,3 +190,75 @@ def test_release_runs_with_only_the_student_package(hw, tmp_path):
     for grade_id, text in _test_cell_text(blank).items():
         assert "[FAIL]" in text and "[PASS]" not in text, (grade_id, text)
         assert "case '" in text, (grade_id, text)  # each failure says which case and why
+
+
+# -- graded cases cannot be predicted from anything a student holds ----------------------------------
+
+def _graded_calls(hw):
+    return [c for cell in source_nb(hw).cells if nbmeta(cell).get("grade") and cell.cell_type == "code"
+            and not nbmeta(cell).get("solution") for c in parse_check_calls(cell.source)]
+
+
+def _is_choice(answer) -> bool:
+    return isinstance(answer, bool) or (isinstance(answer, str) and answer.startswith("raised "))
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_checks_with_points_draw_their_inputs_and_answers(hw):
+    """A check whose inputs (or answers) are the same for everyone could be answered by copying the
+    shipped visible outputs; such a check may carry no points."""
+    from dlgrade import records
+    from dlgrade_grader.checks import make_cases
+
+    registry = hwmod.registry(hw)
+    for cid in sorted({c.check_id for c in _graded_calls(hw) if c.points > 0}):
+        check = registry[cid]
+        sets = [make_cases(check, seed, shuffle=True) for seed in (11, 12, 13)]
+        assert len({s.id for s in sets}) == 3, f"{cid}: its inputs do not depend on the seed"
+        answers = [[check.reference(inp) for inp in s.inputs] for s in sets]
+        if all(_is_choice(a) for group in answers for a in group):
+            continue  # true/false and raise/return answers are guessed at best
+        multisets = {json.dumps(sorted(json.dumps(records.encode(a), sort_keys=True) for a in group))
+                     for group in answers}
+        assert len(multisets) > 1, f"{cid}: the same answers (in some order) for every submission"
+
+
+@pytest.mark.parametrize("hw", ASSIGNMENTS)
+def test_hidden_cases_differ_per_student_and_cannot_be_reproduced_without_the_key(hw):
+    import hashlib
+    import itertools
+
+    from dlgrade_grader.casebook import build, submission_digest
+    from dlgrade_grader.checks import make_cases, public_seed
+
+    key = bytes.fromhex("5e" * 32)
+    nb = source_nb(hw)  # as graded: test cells (hidden checks too) restored from the gradebook
+    alice = build(nb, hwmod.registry(hw), key, "alice", parse_check_calls)
+    bob = build(nb, hwmod.registry(hw), key, "bob", parse_check_calls)
+    assert alice["checks"].keys() == bob["checks"].keys()
+    worth = {f"{c.check_id}|{'hidden' if c.hidden else 'visible'}" for c in _graded_calls(hw) if c.points > 0}
+    assert worth and worth <= set(alice["checks"])
+    for name in worth:
+        assert alice["checks"][name]["case_set"] != bob["checks"][name]["case_set"], name
+    # everything public: assignment, check id, scope, student id, the notebook, the release data
+    digest = submission_digest(nb)
+    registry = hwmod.registry(hw)
+
+    def blake(text):
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+    from dlgrade_grader.keys import graded_seed
+    for name in worth:
+        entry = alice["checks"][name]
+        cid, scope = name.split("|")
+        if len({make_cases(registry[cid], seed, True).id for seed in range(16)}) < 16:
+            continue  # so few possible inputs that any seed may hit them: nothing to predict
+        guesses = {public_seed(hw, cid), blake(f"{hw}|{cid}|{scope}"), blake(f"{hw}|{cid}|hidden:alice"),
+                   blake(f"{hw}|{cid}|hidden:anonymous"), blake(f"{hw}|{cid}|visible")}
+        for fake_key, student in itertools.product([b"", bytes(32), hw.encode(), b"alice", digest.encode()],
+                                                   ["alice", ""]):
+            guesses.add(graded_seed(fake_key, hw, cid, scope, student, digest))
+        for seed in guesses:
+            for shuffle in (False, True):
+                assert make_cases(registry[cid], seed, shuffle).id != entry["case_set"], (name, seed)
+

@@ -280,6 +280,14 @@ def _linear_group(shapes, near_fit=False):
     return cases
 
 
+def _random_shapes_group(count, near_fit=False):
+    """Like _linear_group with (m, n, n_o) drawn too: for answers that depend on the shapes only."""
+    def cases(rng):
+        shapes = [(int(rng.integers(2, 7)), int(rng.integers(2, 5)), int(rng.integers(2, 7))) for _ in range(count)]
+        return _linear_group(shapes, near_fit)(rng)
+    return cases
+
+
 def _pred_cases(rng):
     out = []
     for m, k in [(4, 3), (2, 5), (3, 2)]:
@@ -492,7 +500,7 @@ REGISTRY.add("jac_mse_wrt_pred.values", cases=_pred_cases, reference=_ref_jac_ms
     Mistake(lambda x: (x["Y_hat"] - x["Y"]) / x["Y"].size, "the factor 2 from the square is missing."),
     Mistake(lambda x: 2 * (x["Y"] - x["Y_hat"]) / x["Y"].size, "sign flipped: differentiate (y_hat - y)^2."),
 ))
-REGISTRY.add("jac_linear_wrt_bias.values", cases=_linear_group([(4, 3, 2), (3, 2, 5), (2, 4, 3)]),
+REGISTRY.add("jac_linear_wrt_bias.values", cases=_random_shapes_group(3),
              reference=lambda x: _linear_ref(x, "b"), mistakes=(
     Mistake(lambda x: np.ones((len(x["X"]), len(x["b"]), len(x["b"]))),
             "every entry set to 1: output q depends on b_r only when q == r."),

@@ -483,17 +483,20 @@ def _beta_interior_cases(rng):
 
 
 def _beta_edge_cases(rng):
+    """Every kind of edge once, plus two more drawn at random, so the answers' multiset varies."""
     n = int(rng.integers(2, 6))
     zeros, ones, empty = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return [
-        ("all zeros, a < 1: density unbounded at p = 0", {"x": zeros, "a": float(rng.uniform(0.2, 0.9)), "b": 2.0}),
-        ("all zeros, a = 1: density decreasing", {"x": zeros, "a": 1.0, "b": float(rng.uniform(1.5, 3))}),
-        ("all ones, b < 1: mode at p = 1", {"x": ones, "a": 2.0, "b": float(rng.uniform(0.2, 0.9))}),
-        ("no data, a = 1, b < 1: mode at p = 1", {"x": empty, "a": 1.0, "b": float(rng.uniform(0.2, 0.9))}),
-        ("no data, a = b = 1: flat posterior", {"x": empty, "a": 1.0, "b": 1.0}),
-        ("no data, a, b < 1: two boundary modes", {"x": empty, "a": float(rng.uniform(0.2, 0.9)),
-                                                   "b": float(rng.uniform(0.2, 0.9))}),
+    kinds = [
+        ("all zeros, a < 1: density unbounded at p = 0", lambda: {"x": zeros, "a": float(rng.uniform(0.2, 0.9)), "b": 2.0}),
+        ("all zeros, a = 1: density decreasing", lambda: {"x": zeros, "a": 1.0, "b": float(rng.uniform(1.5, 3))}),
+        ("all ones, b < 1: mode at p = 1", lambda: {"x": ones, "a": 2.0, "b": float(rng.uniform(0.2, 0.9))}),
+        ("no data, a = 1, b < 1: mode at p = 1", lambda: {"x": empty, "a": 1.0, "b": float(rng.uniform(0.2, 0.9))}),
+        ("no data, a = b = 1: flat posterior", lambda: {"x": empty, "a": 1.0, "b": 1.0}),
+        ("no data, a, b < 1: two boundary modes", lambda: {"x": empty, "a": float(rng.uniform(0.2, 0.9)),
+                                                           "b": float(rng.uniform(0.2, 0.9))}),
     ]
+    picked = list(range(len(kinds))) + [int(i) for i in rng.choice(len(kinds), size=2)]
+    return [(kinds[i][0], kinds[i][1]()) for i in picked]
 
 
 _BETA_MISTAKES = (

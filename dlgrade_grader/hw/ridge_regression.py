@@ -17,17 +17,12 @@ The references never use the closed form a student is asked for:
   and just above the student's value;
 - the degrees of freedom are the divergence of the fitted values with
   respect to y, sum_i d yhat_i / d y_i, assembled one unit vector at a time.
-
-The judges live in the student half and compute nothing themselves, so for the
-minimiser and the step size the reference hands them what they need: the
-Hessian of f (autograd), the gradient of f at the reference minimiser (autograd)
-and the scale of the gradient's terms; the student's gradient is then
-grad f(w*) + H (w - w*), f being quadratic.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from dlgrade.compare import Mismatch
 from dlgrade.hw import ridge_regression as student
 
 from ..checks import Mistake, Registry
@@ -49,19 +44,12 @@ def objective(X, y, lam):
     return f
 
 
-def _minimiser_expected(solve):
-    """A reference for ``student.minimiser_judge``: the minimiser and what its gradient test needs."""
-    def reference(inp):
-        X, y, lam = np.asarray(inp["X"], dtype=np.float64), np.asarray(inp["y"], dtype=np.float64), float(inp["lam"])
-        w = np.asarray(solve(inp), dtype=np.float64)
-        f = objective(X, y, lam)
-        return {"w": w,
-                "hessian": hessian_at(f, np.zeros(X.shape[1])),
-                "gradient": grad_at(f, w),
-                # ||grad f(w)|| is measured against 2 ((||X||_2^2 + lam) ||w|| + ||X^T y||)
-                "scale_w": 2 * (np.linalg.norm(X, 2) ** 2 + lam),
-                "scale_0": 2 * np.linalg.norm(X.T @ y)}
-    return reference
+def _relative_gradient(X, y, lam, w) -> float:
+    """||grad f(w)|| relative to the size of its terms: the backward error of the normal equations."""
+    X, y, w = (np.asarray(a, dtype=np.float64) for a in (X, y, w))
+    g = grad_at(objective(X, y, lam), w)
+    scale = 2 * ((np.linalg.norm(X, 2) ** 2 + lam) * np.linalg.norm(w) + np.linalg.norm(X.T @ y))
+    return float(np.linalg.norm(g) / scale) if scale > 0 else float(np.linalg.norm(g))
 
 
 # ----------------------------------------------------------------------------- lp_norm
@@ -120,6 +108,25 @@ def _augmented_reference(inp):
     n = X.shape[1]
     A = np.vstack([X, np.sqrt(lam) * np.eye(n)])
     return np.linalg.lstsq(A, np.concatenate([y, np.zeros(n)]), rcond=None)[0]
+
+
+def _minimiser_judge(coef_rtol: float, grad_tol: float):
+    """The student-side coefficient test, then: the gradient at the student's w must vanish."""
+    coefficients = student.coefficient_judge(coef_rtol)
+
+    def judge(expected, got, inputs, reveal):
+        out = coefficients(expected, got, inputs, reveal)
+        if out:
+            return out
+        got = np.asarray(got, dtype=np.float64)
+        rel = _relative_gradient(inputs["X"], inputs["y"], inputs["lam"], got)
+        if rel > grad_tol:
+            out.append(Mismatch("", f"the gradient of the objective at your w is not zero to working precision:"
+                                    f" ||grad f(w)|| relative to its terms is {rel:.2g} (allowed {grad_tol:.0e};"
+                                    " a backward-stable solve reaches about 1e-16). Forming an explicit inverse"
+                                    " loses this accuracy on ill-conditioned data: use np.linalg.solve."))
+        return out
+    return judge
 
 
 def _tall_cases(rng):
@@ -200,8 +207,40 @@ def _lr_cases(rng):
 def _lr_reference(inp):
     X = np.asarray(inp["X"], dtype=np.float64)
     H = hessian_at(objective(X, np.zeros(X.shape[0]), inp["lam"]), np.zeros(X.shape[1]))
-    # the student-side judge runs gradient descent on this Hessian around the student's value
-    return {"lr": 2.0 / float(np.linalg.eigvalsh(H)[-1]), "hessian": H}
+    return 2.0 / float(np.linalg.eigvalsh(H)[-1])
+
+
+def _gd_gap_ratio(H, lr, steps=1500) -> float:
+    """(f(w_K) - f*) / (f(w_0) - f*) for gradient descent on a quadratic with Hessian H."""
+    vals, vecs = np.linalg.eigh(H)
+    e = vecs @ np.ones(len(vals))  # every eigen-direction starts with the same weight
+    gap0 = 0.5 * e @ H @ e
+    for _ in range(steps):
+        e = e - lr * (H @ e)
+    return float(0.5 * e @ H @ e / gap0)
+
+
+def _lr_judge(expected, got, inputs, reveal):
+    try:
+        lr = float(got)
+    except (TypeError, ValueError):
+        return [Mismatch("", f"expected a float step size, got {type(got).__name__}")]
+    if not (np.isfinite(lr) and lr > 0):
+        return [Mismatch("", "the step size must be a positive finite number")]
+    X = np.asarray(inputs["X"], dtype=np.float64)
+    H = hessian_at(objective(X, np.zeros(X.shape[0]), inputs["lam"]), np.zeros(X.shape[1]))
+    out = []
+    with np.errstate(all="ignore"):
+        below, above = _gd_gap_ratio(H, 0.99 * lr), _gd_gap_ratio(H, 1.01 * lr)
+    if not below < 1e-6:
+        out.append(Mismatch("", "gradient descent with 0.99 x your step size does not converge"
+                                f" (the objective gap changed by a factor {below:.3g} in 1500 steps): the bound is too large."))
+    if not above > 1e6:
+        out.append(Mismatch("", "gradient descent with 1.01 x your step size still converges"
+                                f" (gap factor {above:.3g} in 1500 steps): the bound is too small, so it is not the largest stable step."))
+    if not out:
+        out += student.step_size_judge(expected, lr, inputs, reveal)
+    return out
 
 
 # ----------------------------------------------------------------------------- intercept
@@ -280,13 +319,14 @@ REGISTRY.add("ridge_gradient.values", cases=_problem_cases, reference=_gradient_
     Mistake(lambda x: 2 * x["X"].T @ (x["y"] - x["X"] @ x["w"]) + 2 * x["lam"] * x["w"],
             "the sign of the data term is flipped: d/dw ||y - Xw||^2 = -2 X^T (y - Xw)."),
 ))
-for _id, _cases, _ref in (
-        ("ridge_closed_form.values", _tall_cases, _closed_reference),
-        ("ridge_closed_form.wide", _wide_cases, _closed_reference),
-        ("ridge_closed_form.ill_conditioned", _collinear_cases, _augmented_reference)):
-    REGISTRY.add(_id, cases=_cases, reference=_minimiser_expected(_ref), mistakes=_CLOSED_MISTAKES)
+for _id, _cases, _ref, _rtol, _gtol in (
+        ("ridge_closed_form.values", _tall_cases, _closed_reference, 1e-9, 1e-12),
+        ("ridge_closed_form.wide", _wide_cases, _closed_reference, 1e-9, 1e-12),
+        ("ridge_closed_form.ill_conditioned", _collinear_cases, _augmented_reference, 1e-4, 4e-15)):
+    REGISTRY.add(_id, cases=_cases, reference=_ref, mistakes=_CLOSED_MISTAKES,
+                 grader_judge=_minimiser_judge(_rtol, _gtol))
 REGISTRY.add("ridge_gd.trajectory", cases=_gd_cases, reference=_gd_reference)
-REGISTRY.add("ridge_max_stable_lr.threshold", cases=_lr_cases, reference=_lr_reference,
+REGISTRY.add("ridge_max_stable_lr.threshold", cases=_lr_cases, reference=_lr_reference, grader_judge=_lr_judge,
              mistakes=(
     Mistake(lambda x: 1.0 / np.linalg.norm(x["X"], 2) ** 2, "the Hessian is 2 (X^T X + lam I): lam is missing."),
     Mistake(lambda x: 1.0 / (2 * (np.linalg.norm(x["X"], 2) ** 2 + x["lam"])),

@@ -129,19 +129,20 @@ WRONG = [
         "    g = Ws[i].T @ g",
         "return grads")},
         fails=DEEP, note="the backward loop walks the layers front to back"),
-    # --- the audit: autodiff in a solution cell scores nothing for that function
+    # --- autodiff in a solution cell: not installed in the graded kernel, so the function raises
+    # (and the audit, when on, also names the shortcut)
     Wrong("uses_autograd_jacobian", {"jac_linear_wrt_weight": (
         "from autograd import jacobian\n"
         "import autograd.numpy as anp\n"
         + _fn("jac_linear_wrt_weight(X, W, b)", "return jacobian(lambda V: anp.dot(X, V) + b)(W)"))},
-        fails=WEIGHT_JAC, note="correct values, but autodiff is forbidden: the audit zeroes the function"),
+        fails=WEIGHT_JAC, note="correct values at home, but autograd is not in the graded kernel"),
     Wrong("uses_torch_autograd", {"softmax_cross_entropy_backward": (
         "import torch\n"
         + _fn("softmax_cross_entropy_backward(logits, labels)",
               "v = torch.tensor(logits, dtype=torch.float64, requires_grad=True)",
               "torch.nn.functional.cross_entropy(v, torch.as_tensor(labels)).backward()",
               "return v.grad.numpy()"))},
-        fails=SCE, note="torch.autograd inside a solution cell: the audit zeroes the function"),
+        fails=SCE, note="torch.autograd inside a solution cell: torch is not in the graded kernel"),
 ]
 
 ALTERNATIVES = [

@@ -159,11 +159,12 @@ WRONG = [
         "    centred = samples - samples.mean(axis=0)\n"
         "    return centred.T @ centred / len(samples)\n")},
         fails=["sample_covariance", "sample_covariance.hidden"]),
-    # right numbers, forbidden shortcut: the static audit withholds the function's points
+    # right numbers, forbidden shortcut: numpy cannot be taken out of the kernel, so only the
+    # static audit sees this one and withholds the function's points
     Wrong("sample_covariance_calls_np_cov", {"sample_covariance": (
         "def sample_covariance(samples, ddof=1):\n"
         "    return np.atleast_2d(np.cov(samples, rowvar=False, ddof=ddof))\n")},
-        fails=["sample_covariance", "sample_covariance.hidden"]),
+        fails=["sample_covariance", "sample_covariance.hidden"], needs_audit=True),
     # one classic slip per function not covered above
     Wrong("coin_outcomes_as_tuples", {"coin_sample_space": (
         "from itertools import product\n"

@@ -107,6 +107,12 @@ ALIASED = (
 LEAK_TEXT = (
     "import glob as _g, os as _os\n"
     "print('HISTORY', [c for c in In])\n"
+    "print('ENVIRON', dict(_os.environ))\n"
+    "for _p in _g.glob('/proc/*/environ'):\n"
+    "    try:\n"
+    "        print('PROC', _p, open(_p, 'rb').read().decode(errors='replace'))\n"
+    "    except OSError:\n"
+    "        pass\n"
     "for _p in _g.glob('*') + _g.glob('/run/dlgrade/**', recursive=True) + _g.glob('../**/*.ipynb', recursive=True):\n"
     "    if _os.path.isfile(_p):\n"
     "        print('FILE', _p, open(_p, errors='replace').read()[:20000])\n"
