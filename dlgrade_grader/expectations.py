@@ -38,16 +38,15 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, aud
         if not graded.checks:
             out.append("no checks were graded")
     elif variant.kind == "wrong":
-        graded_ids = check_ids(graded)
-        worth = [cid for cid in variant.fails if graded.check_points(cid)[1] > 0]
         for cid in variant.fails:
+            entries = [c for c in graded.checks if c["id"] == cid]
             got, total = graded.check_points(cid)
-            if cid not in graded_ids:
+            if not entries:
                 out.append(f"intended check {cid} was not graded at all")
             elif total > 0 and got >= total:
                 out.append(f"wrong answer kept full marks on its intended check {cid}")
-        if variant.fails and not worth:
-            out.append("none of the intended checks carries points")
+            elif total == 0 and all(c.get("passed") for c in entries):
+                out.append(f"wrong answer passed its intended check {cid} (worth no points)")
         for cid in sorted(check_ids(graded) - set(variant.fails)):
             got, total = graded.check_points(cid)
             if got < total:

@@ -135,7 +135,7 @@ class VerifyChecks(NbGraderPreprocessor):
         summary = {
             "cells": {r.grade_id: {"awarded": r.awarded, "max": r.max_points, "problems": r.problems,
                                    "checks": [{"id": c.check_id, "hidden": c.hidden, "points": c.points,
-                                               "awarded": c.awarded}
+                                               "awarded": c.awarded, "passed": c.passed}
                                               for c in r.checks]}
                       for r in results},
             "audit": {"blocked": audit.blocked, "tampering": audit.tampering, "notes": audit.notes},

@@ -103,6 +103,91 @@ def python_layout(python: str) -> dict:
     return _layout_cache[python]
 
 
+CGROUP_V1 = "/sys/fs/cgroup/memory"
+CGROUP_V2 = "/sys/fs/cgroup"
+
+
+class MemoryBudget:
+    """One memory limit for everything a kernel uses: all its processes and its tmpfs mounts.
+
+    RLIMIT_AS is per process, and tmpfs pages belong to no process, so neither bounds a kernel
+    that forks or fills /tmp. A cgroup does: tmpfs pages are charged to the cgroup of the
+    process that wrote them. cgroup v2 (``memory.max``) or v1 (``memory.limit_in_bytes``);
+    without a writable memory controller the kernel keeps the per-process limits only, and
+    the sandbox report says so.
+    """
+
+    def __init__(self, limit: int):
+        self.limit, self.path, self.problem = limit, "", ""
+
+    def create(self) -> bool:
+        name = f"dlgrade-{os.getpid()}-{random.getrandbits(48):012x}"
+        v2 = os.path.exists(os.path.join(CGROUP_V2, "cgroup.controllers"))
+        base = self._v2_parent() if v2 else CGROUP_V1
+        try:
+            if not base or not os.path.isdir(base):
+                raise OSError("no memory controller")
+            path = os.path.join(base, name)
+            os.mkdir(path)
+            self.path = path
+            if v2:
+                self._write("memory.max", self.limit)
+                self._write("memory.swap.max", 0, required=False)
+            else:
+                self._write("memory.limit_in_bytes", self.limit)
+                self._write("memory.memsw.limit_in_bytes", self.limit, required=False)
+            return True
+        except OSError as exc:
+            self.problem = f"no memory cgroup ({exc.strerror or exc}); limits are per process only"
+            self.remove()
+            return False
+
+    @staticmethod
+    def _v2_parent() -> str:
+        try:
+            with open("/proc/self/cgroup") as fh:
+                own = next((line.split(":", 2)[2].strip() for line in fh if line.startswith("0::")), "")
+            with open(os.path.join(CGROUP_V2, "cgroup.subtree_control")) as fh:
+                if "memory" not in fh.read().split():
+                    return ""
+        except OSError:
+            return ""
+        return CGROUP_V2 if own in ("", "/") else ""
+
+    def _write(self, name: str, value: int, required: bool = True) -> None:
+        try:
+            with open(os.path.join(self.path, name), "w") as fh:
+                fh.write(str(value))
+        except OSError:
+            if required:
+                raise
+
+    def wrap(self, cmd: list) -> list:
+        """The command, started inside the cgroup: the shell joins it, then becomes the command,
+        so no process of the kernel ever runs outside it."""
+        if not self.path:
+            return cmd
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(self.path, "cgroup.procs"), *cmd]
+
+    def hit(self) -> bool:
+        """Did the kernel run into the budget? (v2 memory.events, v1 memory.oom_control)"""
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                with open(os.path.join(self.path, name)) as fh:
+                    pairs = [line.split() for line in fh]
+            except OSError:
+                continue
+            return any(len(p) == 2 and p[0] == "oom_kill" and int(p[1]) > 0 for p in pairs)
+        return False
+
+    def remove(self) -> None:
+        if self.path:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass
+
+
 def kernel_python_default() -> str:
     return os.environ.get(KERNEL_PYTHON_ENV) or DEFAULT_KERNEL_PYTHON
 
@@ -214,7 +299,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernels run under bubblewrap with resource limits."""
 
     bwrap = Unicode("bwrap", help="the bubblewrap executable").tag(config=True)
-    address_space_limit = Integer(4 * GiB, help="RLIMIT_AS of the kernel, bytes").tag(config=True)
+    address_space_limit = Integer(4 * GiB, help="RLIMIT_AS of each kernel process, bytes").tag(config=True)
+    memory_limit = Integer(4 * GiB, help="one memory budget for all of a kernel's processes and its tmpfs "
+                                         "mounts (a cgroup), bytes").tag(config=True)
     process_limit = Integer(help="RLIMIT_NPROC: processes and threads of one kernel").tag(config=True)
     file_size_limit = Integer(256 * MiB, help="RLIMIT_FSIZE: largest file the kernel may write").tag(
         config=True)
@@ -262,6 +349,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"  # never TCP: no ports to race for, nothing on the network
         self.report: dict = {}
+        self._budget = None
         self._runtime_dir = None
         self._log_path = None
         self._log_file = None
@@ -433,6 +521,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:
             prefix = []
         launcher = [self._python, "-I", "-S", LAUNCHER_MOUNT if sandboxed else LAUNCHER, json.dumps(plan), "--"]
+        self._budget = MemoryBudget(self.memory_limit)
+        self._budget.create()
         self.report = {
             "sandboxed": sandboxed,
             "unsafe_no_sandbox": not sandboxed,
@@ -444,11 +534,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             "left_out": exclude if sandboxed else [],
             "transport": self.transport,
             "kernel_uid": uid,
+            "memory_budget": {"bytes": self.memory_limit, "cgroup": bool(self._budget.path),
+                              "problem": self._budget.problem},
         }
         if not sandboxed:
             self.log.warning("UNSAFE: kernel started WITHOUT the sandbox (%s=1): %s. Student code can "
                              "read source/, the gradebook and other students' work.", UNSAFE_ENV, reason)
-        return prefix + launcher + kernel_cmd, kw
+        return self._budget.wrap(prefix + launcher + kernel_cmd), kw
 
     def client(self, **kwargs):
         client = super().client(**kwargs)
@@ -501,6 +593,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         return text[-limit:]
 
     def death_reason(self) -> str:
+        if self._budget is not None and self._budget.hit():
+            return (f"the kernel was killed: it used up its memory budget of "
+                    f"{self.memory_limit / GiB:.1f} GiB (all its processes and files in /tmp together)")
         return describe_exit(self.exit_code(), self.limits())
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -512,6 +607,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             if self._runtime_dir:
                 shutil.rmtree(self._runtime_dir, ignore_errors=True)
                 self._runtime_dir = None
+            if self._budget is not None:
+                self._budget.remove()
 
     # AsyncKernelManager binds its public names to the base coroutines; rebind them to ours
     pre_start_kernel = _async_pre_start_kernel

@@ -58,7 +58,10 @@ class RefuseLinks(NbGraderPreprocessor):
             notes["refused"] = (f"{notebook}.ipynb was submitted as a link to another file"
                                 f" ({os.readlink(nb_path) if os.path.islink(nb_path) else 'a linked folder'});"
                                 " a link is not a submission, so it is graded as empty")
-            nb.cells = []
+            # nothing of the linked file is kept: every cell is emptied (test and locked cells
+            # come back from the gradebook in OverwriteCells), so the notebook runs as a blank one
+            for cell in nb.cells:
+                cell.source = ""
         for rel in links_under(submitted):
             if rel == f"{notebook}.ipynb":
                 continue

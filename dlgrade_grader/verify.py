@@ -44,6 +44,7 @@ class CheckResult:
     points: float
     awarded: float
     text: str
+    passed: bool = False
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _verify_check(registry: Registry, call: CheckCall, record: dict | None, grad
                 failures.append((label, reason))
     awarded = 0.0 if failures else call.points
     text = format_verdict(check.spec, call.points, awarded, failures, len(cases), call.hidden)
-    return CheckResult(check.id, call.hidden, call.points, awarded, text)
+    return CheckResult(check.id, call.hidden, call.points, awarded, text, passed=not failures)
 
 
 def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry: Registry,

@@ -67,7 +67,11 @@ c.GraderExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}
 c.GraderExecute.iopub_timeout = 4
 c.GraderExecute.max_stream_chars = 100_000
 c.GraderExecute.max_output_bytes = 4 * 2**20
+c.GraderExecute.max_notebook_output_bytes = 8 * 2**20
 c.SandboxedKernelManager.address_space_limit = 3 * 2**30
+c.SandboxedKernelManager.memory_limit = 1 * 2**30
+c.SandboxedKernelManager.workdir_size = 1 * 2**30
+c.SandboxedKernelManager.tmp_size = 512 * 2**20
 c.SandboxedKernelManager.process_limit = 64
 c.SandboxedKernelManager.file_size_limit = 8 * 2**20
 '''
@@ -132,6 +136,21 @@ FAULTS = {
     # file size limit
     "big-file": [("double", "try:\n    open('big.bin', 'wb').write(b'0' * (64 << 20))\n"
                             "except OSError as exc:\n    print('write failed:', exc)\n")],
+    # files in the kernel's tmpfs mounts are memory too: /tmp and the working folder together
+    # exceed the one memory budget, which then ends the kernel
+    "tmpfs-fill": [("double", "import os\n_chunk = b'0' * (1 << 20)\n"
+                              "for _folder in ('/tmp', '/dev/shm', '.'):\n"
+                              "    for _i in range(1200):\n"
+                              "        try:\n"
+                              "            with open(os.path.join(_folder, f'fill{_i}'), 'wb') as _fh:\n"
+                              "                for _ in range(4):\n"
+                              "                    _fh.write(_chunk)\n"
+                              "        except OSError:\n"
+                              "            break\n"
+                              "print('filled without being stopped')\n")],
+    # ten cells of 3 MB displays: each within the per-cell cap, together over the notebook's
+    "display-many-cells": [("double", "from IPython.display import display\n"
+                                      "display({'text/plain': 'w' * (3 << 20)}, raw=True)\n")] * 10,
     # the wall clock: each cell stays under the cell limit, the notebook does not
     "slow-cells": [("double", f"import time\ntime.sleep({CELL_TIMEOUT - 1})\n")] * 6,
 }
@@ -183,7 +202,7 @@ def course(template, tmp_path_factory):
     home.mkdir()
     (home / "secret.txt").write_text("the grader's own files")
     root = _copy_course(template, base / "course")
-    students = sorted(["ok", "prober", "linker", "importer", *FAULTS])
+    students = sorted(["ok", "prober", "linker", "importer", "nblinker", *FAULTS])
     # localcourse.grade deals students round-robin over shards/<i>/
     shard_of = {sid: root / "shards" / str(students.index(sid) % WORKERS) for sid in students}
     paths = {
@@ -202,6 +221,7 @@ def course(template, tmp_path_factory):
     subs["prober"] = _submission(root, [("double", f"PATHS = {paths!r}\n" + PROBE)])
     subs["linker"] = _submission(root, [("double", LINK_READER)])
     subs["importer"] = _submission(root, [("double", IMPORT_BY_ANY_ROUTE)])
+    subs["nblinker"] = _submission(root)  # replaced by a link to the instructor's notebook below
     for sid, inserts in FAULTS.items():
         subs[sid] = _submission(root, inserts)
     # localcourse writes each notebook; the symlink fault needs a folder, added below
@@ -224,6 +244,9 @@ def _grade_with_symlink(root, subs):
 
     def write(nb, path):
         original(nb, path)
+        if path.parent.parent.name == "nblinker":
+            path.unlink()
+            os.symlink(f"../../../source/{HW}/{HW}.ipynb", path)
         if path.parent.parent.name == "linker":
             os.symlink("../../../source", path.parent / "solutions")
             os.symlink(f"../../../source/{HW}/{HW}.ipynb", path.parent / "leak.txt")
@@ -327,6 +350,14 @@ def test_symlink_to_source_in_the_submission_dangles(course):
     assert result.score == 2.0
 
 
+def test_notebook_submitted_as_a_link_is_graded_as_empty(course):
+    """Plain nbgrader would grade the instructor's notebook the link points to (full marks)."""
+    result = _graded(course, "nblinker")
+    assert result.score == 0.0
+    assert "BEGIN SOLUTION" not in result.autograded.read_text()
+    assert "return 2 * x" not in result.autograded.read_text()
+
+
 # -- limits: each yields a score and a reason ---------------------------------------------------
 
 def _events(course, sid, kind):
@@ -388,6 +419,13 @@ def test_huge_output_is_capped(course, sid):
     assert "the grader dropped" in _outputs_text(course, sid)
 
 
+def test_output_is_capped_for_the_whole_notebook(course):
+    result = _graded(course, "display-many-cells")
+    assert result.score == 2.0
+    assert result.autograded.stat().st_size < 12 << 20  # ten 3 MB displays, at most 8 MiB kept
+    assert _events(course, "display-many-cells", "output_truncated")
+
+
 def test_oversized_message_is_dropped_and_the_kernel_goes_on(course):
     result = _graded(course, "print-burst")
     assert result.score == 2.0
@@ -395,6 +433,18 @@ def test_oversized_message_is_dropped_and_the_kernel_goes_on(course):
     (event,) = _events(course, "print-burst", "output_lost")
     assert "MiB limit" in event["message"]
     assert "OutputLost" in _outputs_text(course, "print-burst")
+
+
+def test_tmpfs_and_processes_share_one_memory_budget(course):
+    report = _report(course, "tmpfs-fill")
+    if not report["memory_budget"]["cgroup"]:
+        pytest.skip(f"no memory cgroup here: {report['memory_budget']['problem']}")
+    result = _graded(course, "tmpfs-fill")
+    text = _outputs_text(course, "tmpfs-fill")
+    assert "filled without being stopped" not in text, text[-2000:]
+    (event,) = _events(course, "tmpfs-fill", "kernel_died")
+    assert "memory budget of 1.0 GiB" in event["message"], event
+    assert result.score == 0.0  # the kernel died in the first solution cell: the rest fail closed
 
 
 def test_file_size_limit(course):

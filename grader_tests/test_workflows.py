@@ -91,7 +91,15 @@ def test_push_workflow_checks_release_and_runs_the_grader_tests():
     runs = "\n".join(run for _, run in _runs(wf))
     assert "python -m dlgrade_grader.release --check" in runs
     assert re.search(r"pytest grader_tests\b", runs)
-    assert "postgresql" in runs and "bubblewrap" in runs
+    assert "scripts/setup.sh" in runs  # bubblewrap, postgresql and both venvs, as on a fresh machine
+    setup = (REPO / "scripts" / "setup.sh").read_text()
+    assert "postgresql" in setup and "bubblewrap" in setup and ".venv-kernel" in setup
+
+
+def test_autograde_takes_the_course_key_from_a_secret():
+    wf = _load("autograde.yml")
+    grade = next(job for job in wf["jobs"].values() if "matrix" in job.get("strategy", {}))
+    assert grade["env"]["DLGRADE_COURSE_KEY"] == "${{ secrets.DLGRADE_COURSE_KEY }}"
 
 
 def test_every_dlgrade_command_in_the_workflows_parses():
@@ -106,7 +114,7 @@ def test_every_dlgrade_command_in_the_workflows_parses():
                 line = re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: EXPRESSIONS[m.group(1)], line)
                 line = line.replace("$ASSIGNMENT", EXPRESSIONS["inputs.assignment"])
                 args = parser.parse_args(shlex.split(line)[1:])  # argparse exits on a bad command
-                assert args.command in ("grade", "demo-cohort", "merge")
+                assert args.command in ("grade", "demo-cohort", "merge", "keygen")
                 seen += 1
     assert seen >= 3
     from dlgrade_grader import release

@@ -148,8 +148,27 @@ def _debug_noise(nb):
             cell.source += NOISY + "".join(f"{n} = _noisy({n})\n" for n in names)
 
 
+def _duplicate_and_unknown_grade_ids(nb):
+    """A copied test cell (same grade id) and a cell claiming a grade id the course lacks: plain
+    nbgrader's OverwriteCells raises on them and the whole notebook scores 0."""
+    import copy
+
+    from nbformat.v4 import new_code_cell
+    first = _grade_cells(nb)[0]
+    twin = copy.deepcopy(first)
+    twin["id"] = "copied-test-cell"
+    nb.cells.append(twin)
+    extra = new_code_cell("print('my own extra test')")
+    extra["id"] = "my-extra-test"
+    extra.metadata["nbgrader"] = {"grade": True, "grade_id": "my_extra_test", "locked": False, "points": 5,
+                                  "schema_version": 3, "solution": False, "task": False}
+    nb.cells.append(extra)
+
+
 # Correct work must not be punished for harmless noise: plain nbgrader zeroes
-# any test cell in which the student's code wrote to stderr or warned.
+# any test cell in which the student's code wrote to stderr or warned, and the whole
+# notebook for a duplicated or unknown grade id.
 ALTERNATIVES = [
     Alternative("reference_with_stderr_debugging", {}, edit=_debug_noise),
+    Alternative("reference_with_duplicate_and_unknown_grade_ids", {}, edit=_duplicate_and_unknown_grade_ids),
 ]
