@@ -143,6 +143,7 @@ def test_kernel_environment_cannot_import_the_grader_or_autodiff():
 
 def _run_in_student_env(nb, tmp_path):
     """Execute a notebook with the student kernel environment, as a student at home would."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, str(path))
     spec_dir = tmp_path / "jupyter" / "kernels" / "student"

@@ -118,6 +118,16 @@ LEAK_TEXT = (
     "        print('FILE', _p, open(_p, errors='replace').read()[:20000])\n"
 )
 
+def _append_last(source):
+    """Add a code cell at the very end, after every test cell has run."""
+    def edit(nb):
+        from nbformat.v4 import new_code_cell
+        cell = new_code_cell(source)
+        cell["id"] = "last-cell"
+        nb.cells.append(cell)
+    return edit
+
+
 ATTACKS = [
     Attack("specs_answer_from_visible_data", insert=[(None, SPECS_FROM_VISIBLE_DATA)]),
     Attack("forged_graded_records", insert=[(None, FORGED_GRADED_RECORDS)]),
@@ -129,5 +139,5 @@ ATTACKS = [
         "_code = 'import dlgrade.checks as c; c.run_graded_cell = lambda *a, **k: print(1)'\n"
         "/exec _code\n"))]),
     Attack("aliased_kernel_reach", flagged=True, insert=[(None, ALIASED)]),
-    Attack("print_history_and_files", insert=[(None, LEAK_TEXT)]),
+    Attack("print_history_and_files", edit=_append_last(LEAK_TEXT)),
 ]
