@@ -17,7 +17,6 @@ import os
 import re
 
 from nbformat.v4 import new_output
-from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Enum, List, Unicode

@@ -60,13 +60,15 @@ Each folder holds one assignment notebook. To work on them:
     pip install ./dlgrade-student jupyter
     jupyter lab
 
-Run the visible check cells as you go: they call your functions on small cases and tell you
-what is wrong. Your submission is graded later on further, hidden cases by the same checks.
+Run the visible check cells as you go: they call your functions on the example cases shipped
+in dlgrade-student and tell you what is wrong. When your notebook is graded, every check runs
+again on new inputs drawn for your submission (hidden checks add more), in an environment with
+numpy and matplotlib but without torch or autograd. Each resubmission draws new inputs.
 """
 
 
 def available(repo: Path = REPO) -> list[str]:
-    return [hw for hw in ASSIGNMENTS if (repo / "course" / f"{hw}.cells").exists()]
+    return [name for name in ASSIGNMENTS if (repo / "course" / f"{name}.cells").exists()]
 
 
 def visible_calls(source_nb) -> list[str]:
@@ -115,8 +117,8 @@ def build_into(out: Path, repo: Path = REPO) -> None:
         shutil.copytree(out / "source", staged / "source")
         init_course(course / "c", hws, repo=staged)
         (out / "release").mkdir(parents=True, exist_ok=True)
-        for hw in hws:
-            shutil.copytree(course / "c" / "release" / hw, out / "release" / hw)
+        for name in hws:
+            shutil.copytree(course / "c" / "release" / name, out / "release" / name)
     _build_student_package(repo, out / "release", hws, out / "source")
     (out / "release" / "README.md").write_text(STUDENT_README)
 

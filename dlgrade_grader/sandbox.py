@@ -40,7 +40,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 
 import zmq
