@@ -94,6 +94,25 @@ def test_release_and_source_match_a_fresh_build():
     assert rel.drift(REPO) == []
 
 
+def test_drift_ignores_another_cpus_last_bits_but_not_a_changed_answer(tmp_path):
+    shipped = STUDENT_PKG / "dlgrade" / "hw" / "data" / "probability.json"
+    (tmp_path / "a" / "data").mkdir(parents=True)
+    (tmp_path / "b" / "data").mkdir(parents=True)
+    data = json.loads(shipped.read_text())
+    first = next(iter(data["checks"]))
+    case = data["checks"][first][0]
+
+    def write(folder, value):
+        case[2] = {"__kind__": "float", "dtype": "float64", "v": value}
+        path = tmp_path / folder / "data" / "probability.json"
+        path.write_text(json.dumps(data))
+        return path
+
+    a = write("a", 0.4999999999999994)
+    assert rel._same_file(a, write("b", 0.49999999999999944))
+    assert not rel._same_file(a, write("b", 0.4999995))
+
+
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 

@@ -43,7 +43,9 @@ want=$( (cat requirements-kernel.txt; find release/dlgrade-student -type f ! -pa
          | xargs sha256sum) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing the student kernel environment"
-    "${kpip[@]}" install "${pipq[@]}" -r requirements-kernel.txt
+    "${kpip[@]}" install "${pipq[@]}" --no-deps -r requirements-kernel.txt
+    # test suites of the scientific stack are never imported by a kernel
+    find .venv-kernel/lib -type d -name tests -prune -exec rm -rf {} +
     # built from a copy, so the build leaves nothing behind in release/
     scratch=$(mktemp -d)
     cp -r release/dlgrade-student "$scratch/"
