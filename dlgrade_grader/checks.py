@@ -65,9 +65,18 @@ class GradedCheck:
                 continue
         return ""
 
-    def judge(self, inputs: dict, entry: dict, expected, hidden: bool) -> str:
+    def judge(self, inputs: dict, entry: dict, expected, hidden: bool, named: list | None = None) -> str:
+        """The reason this entry fails ('' when it passes); a modelled mistake it reproduces is
+        also appended to ``named``, so reports can count mistakes without reading verdict text."""
         spec = self.spec if self.grader_judge is None else replace(self.spec, judge=self.grader_judge)
-        return judge_entry(spec, inputs, entry, expected, hidden, self.recognise)
+
+        def recognise(got, case_inputs):
+            message = self.recognise(got, case_inputs)
+            if message and named is not None and message not in named:
+                named.append(message)
+            return message
+
+        return judge_entry(spec, inputs, entry, expected, hidden, recognise)
 
 
 @dataclass

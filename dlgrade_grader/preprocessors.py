@@ -134,7 +134,8 @@ class VerifyChecks(NbGraderPreprocessor):
         summary = {
             "cells": {r.grade_id: {"awarded": r.awarded, "max": r.max_points, "problems": r.problems,
                                    "checks": [{"id": c.check_id, "hidden": c.hidden, "points": c.points,
-                                               "awarded": c.awarded, "passed": c.passed}
+                                               "awarded": c.awarded, "passed": c.passed,
+                                               "mistakes": list(c.mistakes)}
                                               for c in r.checks]}
                       for r in results},
             "audit": {"blocked": audit.blocked, "tampering": audit.tampering, "notes": audit.notes},

@@ -11,9 +11,10 @@ import re
 import sys
 from pathlib import Path
 
+from .canvas import waiting_reason
+
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
-PLOT_NAME = "score_distribution.png"
 SUMMARY_NAME = "summary.txt"
 STATUS_RANK = {"failed": 4, "warning": 3, "repaired": 2, "missing": 1, "ok": 0}
 STATUS_TEXT = {
@@ -62,11 +63,18 @@ def collect(course: Path, db_url: str, state, assignments: list, students: list)
     with Gradebook(db_url) as gb:
         questions = {hw: question_order(course, hw, gb) for hw in assignments}
         for sid in students:
+            try:
+                who = gb.find_student(sid)
+                person = {"first_name": who.first_name, "last_name": who.last_name,
+                          "lms_user_id": who.lms_user_id}
+            except MissingEntry:
+                person = {}
             for hw in assignments:
                 info = state.get(hw, sid) or {"status": "missing", "reason": "not submitted", "notes": []}
                 row = {"student": sid, "assignment": hw, "status": info.get("status", "ok"),
                        "reason": info.get("reason", ""), "notes": list(info.get("notes", [])),
-                       "score": None, "max_score": sum(q[2] for q in questions[hw]), "questions": {}}
+                       "score": None, "max_score": sum(q[2] for q in questions[hw]), "questions": {},
+                       **person}
                 try:
                     sub = gb.find_submission(hw, sid)
                 except MissingEntry:
@@ -146,7 +154,8 @@ def write_csv(path: Path, rows: list[dict], assignments: list) -> None:
         example = next((r for r in rows if r["assignment"] == hw), None)
         if example:
             qcols += [(hw, gid, mx) for gid, mx in example["question_max"].items()]
-    header = ["student_id", "assignment", "score", "max_score", "status", "reason", "pending_manual"]
+    header = ["student_id", "assignment", "score", "max_score", "status", "reason", "pending_manual",
+              "final"]
     header += [f"{hw}/{gid} (max {_fmt(mx)})" for hw, gid, mx in qcols]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -155,7 +164,8 @@ def write_csv(path: Path, rows: list[dict], assignments: list) -> None:
         for row in sorted(rows, key=lambda r: (r["student"], r["assignment"])):
             reason = row["reason"] or "; ".join(row["notes"])
             line = [row["student"], row["assignment"], _csv_num(row["score"]), _csv_num(row["max_score"]),
-                    row["status"], reason, row.get("pending_manual", "")]
+                    row["status"], reason, row.get("pending_manual", ""),
+                    "no: " + waiting_reason(row) if waiting_reason(row) else "yes"]
             for hw, gid, _ in qcols:
                 line.append(_csv_num(row["questions"].get(gid)) if hw == row["assignment"] else "")
             writer.writerow(line)
@@ -165,53 +175,20 @@ def _csv_num(x):
     return "" if x is None else f"{float(x):g}"
 
 
-def plot(path: Path, rows: list[dict], assignments: list) -> bool:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    panels = []
-    for hw in assignments:
-        graded = [r for r in rows if r["assignment"] == hw and r["status"] != "missing"]
-        if not graded:
-            continue
-        qmax = graded[0]["question_max"]
-        names = [g for g in qmax if qmax[g] > 0]
-        data = [[100.0 * (r["questions"].get(g) or 0.0) / qmax[g] for r in graded] for g in names]
-        panels.append((hw, names, data, qmax, len(graded)))
-    if not panels:
-        return False
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(6, 0.7 * max(len(p[1]) for p in panels) + 2),
-                                                      3.2 * len(panels)), squeeze=False)
-    rng = np.random.default_rng(0)
-    for ax, (hw, names, data, qmax, n) in zip(axes[:, 0], panels):
-        ax.boxplot(data, showfliers=False)
-        for i, values in enumerate(data, start=1):
-            ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=10, alpha=0.6, color="tab:blue")
-        ax.set_xticks(range(1, len(names) + 1))
-        ax.set_xticklabels([f"{g}\n({_fmt(qmax[g])} pt)" for g in names], rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel("% of points")
-        ax.set_ylim(-5, 105)
-        ax.set_title(f"{hw}: score per question ({n} submissions)")
-        ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
 def write_all(course: Path, rows: list[dict], assignments: list, summary: dict, out=sys.stdout) -> None:
+    from .canvas import CANVAS_NAME, write_canvas
+    from .cohort_view import write_view
+
     reports = course / REPORTS
     text = summary_table(rows, assignments, summary)
-    write_csv(reports / CSV_NAME, rows, assignments)
-    plotted = plot(reports / PLOT_NAME, rows, assignments)
     reports.mkdir(parents=True, exist_ok=True)
+    write_csv(reports / CSV_NAME, rows, assignments)
+    write_canvas(reports, rows, assignments)
     (reports / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
+    view = write_view(course, rows, assignments, text)
     print(text, file=out)
-    print(f"written: {reports / CSV_NAME}" + (f", {reports / PLOT_NAME}" if plotted else "")
-          + f", {course / 'autograded'}, {course / 'feedback'}", file=out)
+    print(f"written: {reports / CSV_NAME}, {reports / CANVAS_NAME}, "
+          + ", ".join(str(p) for p in view) + f", {course / 'autograded'}, {course / 'feedback'}", file=out)
 
 
 # ----------------------------------------------------------------------------- feedback pages

@@ -45,6 +45,7 @@ class CheckResult:
     awarded: float
     text: str
     passed: bool = False
+    mistakes: tuple = ()    # messages of the modelled classic mistakes the answers reproduce
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _verify_check(registry: Registry, call: CheckCall, record: dict | None, grad
                     f"    not graded: {blocked[fn]}")
             return CheckResult(check.id, call.hidden, call.points, 0.0, text)
     cases = graded_cases(registry, check.id, call.hidden, graded.key, graded.student, graded.digest)
-    failures = []
+    failures, named = [], []
     if record is None:
         failures = [("all", "no record of this check reached the grader (the cell did not run,"
                             " was interrupted, or the check was bypassed)")]
@@ -157,12 +158,13 @@ def _verify_check(registry: Registry, call: CheckCall, record: dict | None, grad
             except Exception as exc:  # a grader bug must never turn into points
                 failures.append((label, f"grader error computing the reference: {exc!r}"))
                 continue
-            reason = check.judge(inputs, entry, expected, call.hidden)
+            reason = check.judge(inputs, entry, expected, call.hidden, named)
             if reason:
                 failures.append((label, reason))
     awarded = 0.0 if failures else call.points
     text = format_verdict(check.spec, call.points, awarded, failures, len(cases), call.hidden)
-    return CheckResult(check.id, call.hidden, call.points, awarded, text, passed=not failures)
+    return CheckResult(check.id, call.hidden, call.points, awarded, text, passed=not failures,
+                       mistakes=tuple(named))
 
 
 def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry: Registry,

@@ -211,3 +211,80 @@ def test_rerun_skips_up_to_date_and_keeps_manual_grades(demo):
         grade = gb.find_grade(gid, demo.hw, demo.hw, "demo-blank-ben")
         assert grade.auto_score == pytest.approx(demo.points[gid])
         assert grade.manual_score == 0.5 and grade.needs_manual_grade
+
+
+# -- what instructors export and read ----------------------------------------------------------
+
+def _gradebook_rows(root, hw) -> dict:
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return {sub.student.id: (sub.score, sub.max_score,
+                                 any(g.needs_manual_grade for nb in sub.notebooks for g in nb.grades))
+                for sub in gb.find_assignment(hw).submissions}
+
+
+def test_canvas_csv_has_canvas_layout_and_holds_back_unfinished_scores(demo):
+    with open(demo.root / "reports" / "canvas_grades.csv", newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    # Canvas's own export layout: identity columns, then one column per assignment,
+    # then a "Points Possible" row that gives new assignments their points
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", demo.hw]
+    book = _gradebook_rows(demo.root, demo.hw)
+    assert table[1][0] == "Points Possible"
+    assert float(table[1][5]) == pytest.approx(next(iter(book.values()))[1])
+    by_id = {line[2]: line for line in table[2:]}
+    assert sorted(by_id) == demo.students
+    with open(demo.root / "reports" / "canvas_pending.csv", newline="", encoding="utf-8") as fh:
+        pending = {r["student_id"]: r for r in csv.DictReader(fh)}
+    for sid, (score, _, waiting) in book.items():
+        if waiting:
+            assert by_id[sid][5] == "" and "manual grading" in pending[sid]["why the Canvas cell is empty"]
+        else:
+            assert float(by_id[sid][5]) == pytest.approx(score) and sid not in pending
+
+
+def test_canvas_csv_merges_manual_grades_and_marks_missing_work(tmp_path):
+    from dlgrade_grader.canvas import write_canvas
+
+    rows = [
+        {"student": "s1", "assignment": "hw", "status": "ok", "score": 7.5, "max_score": 10,
+         "pending_manual": 0, "first_name": "Ada", "last_name": "Lovelace", "lms_user_id": "4411"},
+        {"student": "s2", "assignment": "hw", "status": "ok", "score": 3, "max_score": 10, "pending_manual": 2},
+        {"student": "s3", "assignment": "hw", "status": "missing", "score": None, "max_score": 10},
+    ]
+    write_canvas(tmp_path, rows, ["hw"], canvas_ids={"hw": 987})
+    with open(tmp_path / "canvas_grades.csv", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][5] == "hw (987)"
+    assert table[2] == ["Lovelace, Ada", "4411", "s1", "", "", "7.5"]
+    assert table[3][5] == "" and table[4][5] == ""
+    with open(tmp_path / "canvas_pending.csv", newline="") as fh:
+        pending = {r["student_id"]: r["why the Canvas cell is empty"] for r in csv.DictReader(fh)}
+    assert pending == {"s2": "waiting for manual grading (2 cells)", "s3": "not submitted"}
+
+
+def test_instructor_view_links_plots_mistakes_and_feedback(demo):
+    reports = demo.root / "reports"
+    for name in ("score_distribution.png", f"pass_rates_{demo.hw}.png"):
+        assert (reports / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    for name in ("grades.csv", "canvas_grades.csv", "mistakes.csv", "score_distribution.png",
+                 f"pass_rates_{demo.hw}.png"):
+        assert f'"{name}"' in page, name
+    hrefs = re.findall(r'href="([^"]+)"', page)
+    feedback = [h for h in hrefs if "feedback" in h]
+    assert len(feedback) == len(demo.students)
+    assert all((reports / html.unescape(h)).resolve().exists() for h in feedback)
+    # every named mistake a sidecar recorded is counted once per student in mistakes.csv
+    named = {}
+    for sid in demo.students:
+        sidecar = json.loads((demo.root / "autograded" / sid / demo.hw / f"{demo.hw}.dlgrade.json").read_text())
+        for cell in sidecar["cells"].values():
+            for check in cell["checks"]:
+                for message in check["mistakes"]:
+                    named.setdefault((check["id"], message), set()).add(sid)
+    with open(reports / "mistakes.csv", newline="", encoding="utf-8") as fh:
+        listed = {(r["check"], r["mistake"]): int(r["students"]) for r in csv.DictReader(fh)}
+    assert listed == {k: len(v) for k, v in named.items()}
+    assert named, "the demo's typical mistakes should include at least one modelled mistake"
+    (check, message), n = max(listed.items(), key=lambda kv: kv[1])
+    assert f"{n} student{'s' if n != 1 else ''}: {html.escape(message)}" in page
