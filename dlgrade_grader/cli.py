@@ -4,7 +4,10 @@
     dlgrade grade [ASSIGNMENT ...]           # grade everything in submitted/
     dlgrade grade --shard 0/4                # one CI matrix job's share of the students
     dlgrade merge SHARD_DIR ...              # fold shard results into this course
+    dlgrade feedback [ASSIGNMENT ...]        # after manual grading: feedback and reports from the gradebook
     dlgrade keygen [PATH]                    # a new course key (default ~/.config/dlgrade/dlmath.key)
+    dlgrade similarity [--assignment HW ...] # pairs of submissions to review for copying
+    dlgrade check NOTEBOOK ...               # a student's visible checks (dlgrade.check_notebook)
 """
 from __future__ import annotations
 
@@ -60,14 +63,47 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("path", nargs="?", type=Path, help="where (default: ~/.config/dlgrade/<course_id>.key)")
     k.add_argument("--course-id", default="dlmath")
 
+    sub.add_parser("check", add_help=False,
+                   help="run notebooks and report their visible checks, as the student package's "
+                        "`dlgrade check` does (kernel: the student environment; see dlgrade check --help)")
+
     m = sub.add_parser("merge", help="merge shard course folders graded with --shard into this course")
     m.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
     m.add_argument("--course", type=Path, default=Path.cwd())
     m.add_argument("--db-url")
+
+    f = sub.add_parser("feedback", help="after grading by hand in formgrader: rebuild students' feedback "
+                                        "and reports/ from the gradebook (no regrading)")
+    f.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment in source/")
+    f.add_argument("--course", type=Path, default=Path.cwd())
+    f.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
+    f.add_argument("--db-url")
+
+    s = sub.add_parser("similarity", help="compare submissions' solution cells (copydetect) and write "
+                                          "reports/similarity/ with pairs to review for copying")
+    s.add_argument("--course", type=Path, default=Path.cwd())
+    s.add_argument("--assignment", nargs="+", action="extend", default=[], metavar="HW",
+                   help="default: every assignment with a folder in submitted/<student>/")
+    s.add_argument("--threshold", type=float, default=None,
+                   help="flag a pair when this share of one student's own code is also in the other's "
+                        "(0..1, default 0.5)")
     return ap
 
 
+def check(argv: list) -> int:
+    """``dlgrade check``: the student package's command, its kernel in the student environment when there is one."""
+    from dlgrade.check_notebook import main as check_main
+    from .sandbox import kernel_python_default
+    python = kernel_python_default()
+    if not any(a == "--python" or a.startswith("--python=") for a in argv) and os.path.exists(python):
+        argv = ["--python", python, *argv]
+    return check_main(argv)
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:  # its options belong to dlgrade.check_notebook
+        return check(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "demo-cohort":
         from .demo import generate
@@ -88,6 +124,13 @@ def main(argv=None) -> int:
         from .cohort import merge_shards
         merge_shards(args.course, args.shards, args.db_url)
         return 0
+    if args.command == "feedback":
+        from .return_feedback import rebuild
+        rebuild(args.course, args.assignments, args.student, args.db_url)
+        return 0
+    if args.command == "similarity":
+        from .similarity import run_cli
+        return run_cli(args.course, args.assignment, args.threshold)
     from .cohort import Options, run
     try:
         from .sandbox import SandboxUnavailable

@@ -8,7 +8,8 @@ plus ``release/dlgrade-student/``, the student package built from its own
 source tree ``dlgrade/`` (the check API, how each check calls student code)
 and the visible cases as data: inputs and expected outputs computed here, by
 the grader, at release time. It holds no reference code, case generator or
-mistake model, and needs no torch or autograd.
+mistake model, and needs no torch or autograd. ``release/classroom/`` is a GitHub Classroom
+template: a workflow that runs ``dlgrade check`` on a student's notebooks on every push.
 The release notebooks are produced by ``nbgrader generate_assignment`` in a
 throw-away course, so the repository's gradebook is never touched.
 """
@@ -45,6 +46,9 @@ description = "Visible checks for the deep-learning mathematics homework (studen
 requires-python = ">=3.10"
 dependencies = ["numpy", "matplotlib", "ipykernel", "graphviz"]
 
+[project.scripts]
+dlgrade = "dlgrade.check_notebook:console"
+
 [tool.setuptools.packages.find]
 include = ["dlgrade*"]
 
@@ -64,6 +68,50 @@ Run the visible check cells as you go: they call your functions on the example c
 in dlgrade-student and tell you what is wrong. When your notebook is graded, every check runs
 again on new inputs drawn for your submission (hidden checks add more), in an environment with
 numpy and matplotlib but without torch or autograd. Each resubmission draws new inputs.
+
+Before you submit, `dlgrade check FOLDER/NOTEBOOK.ipynb` runs the whole notebook top to bottom in a
+fresh kernel, as the grader will, and lists each visible check's verdict by test cell (exit status 1
+when one fails; hidden checks are listed as waiting for grading).
+"""
+# The GitHub Classroom template: release/classroom/ (see its README). Its workflow runs in a student's
+# repository laid out like release/: assignment notebooks in <hw>/, the package in dlgrade-student/.
+CLASSROOM = "classroom"
+CLASSROOM_WORKFLOW = ".github/workflows/dlgrade-check.yml"
+CLASSROOM_WORKFLOW_YML = """\
+# The visible checks of every assignment notebook, on every push (made by dlgrade_grader/release.py).
+name: dlgrade check
+on: [push, workflow_dispatch]
+permissions:
+  contents: read
+jobs:
+  check:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install the course package
+        run: python -m pip install ./dlgrade-student
+      - name: Run the visible checks
+        run: dlgrade check --summary-md "$GITHUB_STEP_SUMMARY" */*.ipynb
+"""
+CLASSROOM_README = """\
+# GitHub Classroom template
+
+`.github/workflows/dlgrade-check.yml` runs the visible checks of a student's notebooks on every push.
+To use it, make the assignment's template repository from this release folder:
+
+    cp -r release/<hw> release/dlgrade-student release/README.md template/   # one or more assignments
+    cp -r release/classroom/.github template/
+
+and mark it as a template repository for the Classroom assignment. On every push, the workflow
+installs `./dlgrade-student` on Python 3.11, runs `dlgrade check */*.ipynb` (each notebook top to
+bottom in a fresh kernel), writes a table of the verdicts to the run's summary page, and fails when
+a visible check fails or a test cell raises. Hidden checks are listed as waiting for grading: the
+workflow has no course key, no hidden test and no reference, and it grades nothing. Grade with
+`dlgrade grade` as usual (Classroom's own autograding is not needed).
 """
 
 
@@ -121,6 +169,10 @@ def build_into(out: Path, repo: Path = REPO) -> None:
             shutil.copytree(course / "c" / "release" / name, out / "release" / name)
     _build_student_package(repo, out / "release", hws, out / "source")
     (out / "release" / "README.md").write_text(STUDENT_README)
+    workflow = out / "release" / CLASSROOM / CLASSROOM_WORKFLOW
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(CLASSROOM_WORKFLOW_YML)
+    (out / "release" / CLASSROOM / "README.md").write_text(CLASSROOM_README)
 
 
 # Visible answers are computed by torch, numpy, BLAS and libm on the building machine, and another

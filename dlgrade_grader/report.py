@@ -85,7 +85,8 @@ def collect(course: Path, db_url: str, state, assignments: list, students: list)
                     for nb in sub.notebooks:
                         for grade in nb.grades:
                             row["questions"][grade.name] = grade.score
-                            pending += bool(grade.needs_manual_grade)
+                            # a 0-point rubric (task) cell never changes the score
+                            pending += bool(grade.needs_manual_grade and grade.max_score)
                     row["pending_manual"] = pending
                     if row["status"] == "missing":
                         row["status"], row["reason"] = "ok", ""
@@ -106,7 +107,9 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
     if summary.get("unsafe"):
         from .cohort import UNSAFE_BANNER
         lines.append(UNSAFE_BANNER)
-    if summary.get("merged_shards"):
+    if summary.get("title"):
+        lines.append(summary["title"])
+    elif summary.get("merged_shards"):
         lines.append(f"dlgrade merge: {summary['merged_shards']} shard(s), {len(rows)} submissions, "
                      f"{summary['seconds']:.1f} s")
     else:

@@ -7,6 +7,11 @@ need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+# the formgrader browser test drives Debian's Chromium through Playwright (its own browser
+# download is not reachable); only the test command asks for it
+if [ "${DLGRADE_SETUP_BROWSER:-0}" = 1 ]; then
+    command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need_apt+=(chromium)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     echo "setup: installing Debian packages: ${need_apt[*]}"

@@ -32,6 +32,10 @@ from .compare import ATOL, RTOL, Mismatch, compare
 CASEBOOK_ENV = "DLGRADE_CASEBOOK"
 MAX_ERROR_CHARS = 400
 VISIBLE, HIDDEN = "visible", "hidden"
+# ``dlgrade check`` sets VERDICTS_ENV in its kernel; each check at home then also displays its
+# verdict as typed data under VERDICT_MIME (graded kernels never do: they emit records.MIME)
+VERDICTS_ENV = "DLGRADE_VERDICTS"
+VERDICT_MIME = "application/vnd.dlgrade.verdict+json"
 
 
 def scope(hidden: bool) -> str:
@@ -229,23 +233,40 @@ def record_graded(specs: Specs, check_id: str, hidden: bool, namespace: dict, bo
            "hidden": bool(hidden), "case_set": entry.get("case_set"), "cases": answers})
 
 
-def preview(specs: Specs, check_id: str, points: float, hidden: bool, namespace: dict) -> str:
-    """Home mode: the verdict on the shipped visible cases (hidden checks wait for grading)."""
+def home_verdict(specs: Specs, check_id: str, points: float, hidden: bool, namespace: dict) -> dict:
+    """Home mode as typed data: the verdict on the shipped visible cases.
+
+    ``status`` is "pass" or "fail", "waiting" for a hidden check (it runs when graded), or
+    "unavailable" when this copy of the package ships no cases for a visible check. ``text``
+    is what the check prints; ``failures`` lists ``[case label, reason]``.
+    """
     spec = specs[check_id]
+    verdict = {"assignment": specs.assignment, "check": check_id, "title": spec.title,
+               "hidden": bool(hidden), "points": points, "awarded": None, "cases": 0, "failures": []}
     if hidden:
-        return (f"[ -- ] {check_id} (hidden): {spec.title}  ?/{points:g}\n"
-                f"    runs on new inputs drawn for your submission when it is graded")
+        return {**verdict, "status": "waiting",
+                "text": (f"[ -- ] {check_id} (hidden): {spec.title}  ?/{points:g}\n"
+                         f"    runs on new inputs drawn for your submission when it is graded")}
     cases = visible_cases(specs.assignment).get(check_id)
     if cases is None:
-        return (f"[ -- ] {check_id}: no visible cases in this copy of the course package"
-                f" (reinstall it from release/)")
+        return {**verdict, "status": "unavailable",
+                "text": (f"[ -- ] {check_id}: no visible cases in this copy of the course package"
+                         f" (reinstall it from release/)")}
     ns = StudentNamespace(namespace)
     failures = []
     for label, inputs, expected in cases:
         reason = judge_entry(spec, inputs, run_case(spec, ns, inputs), expected)
         if reason:
             failures.append((label, reason))
-    return format_verdict(spec, points, 0 if failures else points, failures, len(cases), False)
+    awarded = 0 if failures else points
+    return {**verdict, "status": "fail" if failures else "pass", "awarded": awarded, "cases": len(cases),
+            "failures": [[str(label), reason] for label, reason in failures],
+            "text": format_verdict(spec, points, awarded, failures, len(cases), False)}
+
+
+def preview(specs: Specs, check_id: str, points: float, hidden: bool, namespace: dict) -> str:
+    """Home mode: the verdict on the shipped visible cases (hidden checks wait for grading)."""
+    return home_verdict(specs, check_id, points, hidden, namespace)["text"]
 
 
 def make_check(specs: Specs) -> Callable:
@@ -257,7 +278,11 @@ def make_check(specs: Specs) -> Callable:
         if book is not None:
             record_graded(specs, check_id, hidden, namespace, book)
         else:
-            print(preview(specs, check_id, points, hidden, namespace))
+            verdict = home_verdict(specs, check_id, points, hidden, namespace)
+            print(verdict["text"])
+            if os.environ.get(VERDICTS_ENV):  # set by ``dlgrade check`` for the kernels it starts
+                from IPython.display import display
+                display({VERDICT_MIME: verdict, "text/plain": ""}, raw=True)
 
     check.specs = specs
     return check
