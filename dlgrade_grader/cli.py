@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", type=float, default=None,
                    help="flag a pair when this share of one student's own code is also in the other's "
                         "(0..1, default 0.5)")
+    s.add_argument("--discount-reference", action="store_true",
+                   help="do not count code that the instructor's solution in source/ also holds "
+                        "(the natural way to write an answer; the demo cohort is built from it)")
     return ap
 
 
@@ -130,7 +133,7 @@ def main(argv=None) -> int:
         return 0
     if args.command == "similarity":
         from .similarity import run_cli
-        return run_cli(args.course, args.assignment, args.threshold)
+        return run_cli(args.course, args.assignment, args.threshold, args.discount_reference)
     from .cohort import Options, run
     try:
         from .sandbox import SandboxUnavailable

@@ -1,15 +1,19 @@
 """The demo cohort: synthetic students whose submissions come from the catalogues.
 
 Per assignment: a perfect submission (the reference solution), a blank one,
-up to three typical mistakes and one tampering attempt, all built from the
-source notebook and ``grader_tests/catalogues/<assignment>.py`` exactly as
-the grader's self-tests build them. Students are named
-``demo-<kind>-<name>`` and submit every assignment that exists.
+up to three typical mistakes, one tampering attempt, an honest student whose
+code is the catalogue's largest correct alternative, and a classmate who
+copies that student's answers and disguises them (comments, blank lines), the
+planted pair ``dlgrade similarity`` must find. All are built from the source
+notebook and ``grader_tests/catalogues/<assignment>.py`` exactly as the
+grader's self-tests build them. Students are named ``demo-<kind>-<name>`` and
+submit every assignment that exists.
 """
 from __future__ import annotations
 
 import importlib
 import shutil
+from dataclasses import replace
 import sys
 from pathlib import Path
 
@@ -17,10 +21,23 @@ import nbformat
 
 from . import hw as hw_modules
 from .localcourse import REPO
-from .submissions import BLANK, REFERENCE, build_submission, write_submission
+from .submissions import BLANK, REFERENCE, Variant, build_submission, write_submission
 
 PERSONAS = [("perfect", "ada"), ("blank", "ben"), ("mistake", "cleo"), ("mistake", "dmitri"),
-            ("mistake", "esme"), ("tamper", "mallory")]
+            ("mistake", "esme"), ("tamper", "mallory"), ("honest", "fay"), ("copy", "gus")]
+
+
+def _disguised(variant: Variant) -> Variant:
+    """The same answers as ``variant``, dressed up the way a copier does: comments, spacing."""
+    def dress(code: str) -> str:
+        lines = []
+        for line in code.splitlines():
+            lines.append(line)
+            if line.lstrip().startswith("def "):
+                lines.append(" " * (len(line) - len(line.lstrip()) + 4) + "# my own approach")
+                lines.append("")
+        return "\n".join(lines) + "\n"
+    return replace(variant, name=f"copy_of_{variant.name}", answers={k: dress(v) for k, v in variant.answers.items()})
 
 
 def _catalogue(assignment: str):
@@ -39,18 +56,35 @@ def _shared_attacks() -> list:
         return []
 
 
-def variants_for(assignment: str) -> tuple[dict, list]:
-    """{student id: Variant} for one assignment, and notes on what is missing."""
+def _own_lines(variant: Variant, reference_code: str) -> int:
+    """How many lines of the variant's answers the instructor's solution does not hold."""
+    known = {line.strip() for line in reference_code.splitlines()}
+    return sum(line.strip() not in known for code in variant.answers.values() for line in code.splitlines())
+
+
+def variants_for(assignment: str, reference_code: str = "") -> tuple[dict, list]:
+    """{student id: Variant} for one assignment, and notes on what is missing. ``reference_code``
+    (the source notebook's solution cells) picks the honest student's most independent answer."""
     notes = []
     cat = _catalogue(assignment)
     wrong = list(getattr(cat, "WRONG", [])) if cat else []
     attacks = list(getattr(cat, "ATTACKS", [])) if cat else []
+    alternatives = list(getattr(cat, "ALTERNATIVES", [])) if cat else []
+    # the most code of its own: the copy then shares far more than one line
+    honest = max(alternatives, key=lambda v: _own_lines(v, reference_code), default=None)
     if cat is None:
         notes.append(f"{assignment}: no catalogue grader_tests/catalogues/{assignment}.py; "
                      "only perfect and blank submissions")
     attacks = attacks or _shared_attacks()
     out = {}
-    mistakes = iter(wrong[:3])
+    # three typical mistakes in three different questions: two students who got one function
+    # wrong in the same style would look alike to the similarity report
+    picked, used = [], set()
+    for variant in wrong:
+        if len(picked) < 3 and not used & set(variant.answers):
+            picked.append(variant)
+            used |= set(variant.answers)
+    mistakes = iter(picked)
     for kind, name in PERSONAS:
         sid = f"demo-{kind}-{name}"
         if kind == "perfect":
@@ -63,6 +97,10 @@ def variants_for(assignment: str) -> tuple[dict, list]:
                 out[sid] = variant
         elif kind == "tamper" and attacks:
             out[sid] = attacks[0]
+        elif kind == "honest" and honest is not None:
+            out[sid] = honest
+        elif kind == "copy" and honest is not None:
+            out[sid] = _disguised(honest)
     return out, notes
 
 
@@ -90,7 +128,9 @@ def generate(course: Path, assignments=(), out=sys.stdout) -> dict:
             continue
         src_nb = nbformat.read(str(source), as_version=4)
         rel_nb = release_notebook(course, hw)
-        variants, notes = variants_for(hw)
+        reference_code = "\n".join(c.source for c in src_nb.cells if c.cell_type == "code"
+                                   and c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        variants, notes = variants_for(hw, reference_code)
         for note in notes:
             print(note, file=out)
         written[hw] = {}

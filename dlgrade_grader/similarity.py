@@ -124,6 +124,14 @@ def skeleton_hashes(releases: list[tuple[str, object]]) -> np.ndarray:
     return np.unique(np.array(hashes, dtype=np.int64))
 
 
+def reference_hashes(course: Path, assignment: str) -> np.ndarray:
+    """Fingerprints of the instructor's own solution cells (``source/``), when asked to discount them."""
+    hashes = [h for path in sorted((course / "source" / assignment).glob("*.ipynb"))
+              for gid, source in _solution_sources(nbformat.read(str(path), as_version=4)).items()
+              for h in fingerprint(f"reference/{gid}", source).hashes]
+    return np.array(hashes, dtype=np.int64)
+
+
 def _layout(releases) -> list[tuple[str, str, str]]:
     """(label, notebook, grade id) of every solution cell, in release order."""
     several = len({name for name, _ in releases}) > 1
@@ -155,7 +163,7 @@ def read_student(course: Path, assignment: str, student: str, layout) -> Student
 
 
 def compare_cohort(course: Path, assignment: str, threshold: float = DEFAULT_THRESHOLD,
-                   min_overlap: int = MIN_OVERLAP_CHARS) -> Comparison:
+                   min_overlap: int = MIN_OVERLAP_CHARS, discount_reference: bool = False) -> Comparison:
     """Fingerprint every submission's solution cells and compare all pairs of students.
 
     Cells are compared with the same cell of the other student (a copied answer sits in the
@@ -165,6 +173,10 @@ def compare_cohort(course: Path, assignment: str, threshold: float = DEFAULT_THR
     releases = release_notebooks(course, assignment)
     layout = _layout(releases)
     boilerplate = skeleton_hashes(releases)
+    if discount_reference:
+        # code the instructor's solution also holds is the natural way to write the answer, and
+        # says nothing about who copied from whom (the demo's students are all built from it)
+        boilerplate = np.unique(np.concatenate([boilerplate, reference_hashes(course, assignment)]))
     students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
     code, prints, blank = {}, {}, []
     for sid in students:
@@ -208,7 +220,7 @@ def compare_cohort(course: Path, assignment: str, threshold: float = DEFAULT_THR
 
 def similarity_report(course: Path, assignment: str, out_dir: Path | None = None,
                       threshold: float = DEFAULT_THRESHOLD, list_threshold: float | None = None,
-                      min_overlap: int = MIN_OVERLAP_CHARS) -> list[Pair]:
+                      min_overlap: int = MIN_OVERLAP_CHARS, discount_reference: bool = False) -> list[Pair]:
     """Write ``<assignment>.csv``, a side-by-side page per flagged pair and the index under
     out_dir (default ``<course>/reports/similarity``); return the flagged pairs.
 
@@ -217,7 +229,7 @@ def similarity_report(course: Path, assignment: str, out_dir: Path | None = None
     course = Path(course)
     out_dir = Path(out_dir) if out_dir is not None else course / REPORT_DIR
     listed_from = threshold / 2 if list_threshold is None else list_threshold
-    comparison = compare_cohort(course, assignment, threshold, min_overlap)
+    comparison = compare_cohort(course, assignment, threshold, min_overlap, discount_reference)
     pages = out_dir / assignment
     pages.mkdir(parents=True, exist_ok=True)
     for stale in pages.glob("*.html"):   # a pair flagged last time may be cleared by now
@@ -244,7 +256,8 @@ def similarity_report(course: Path, assignment: str, out_dir: Path | None = None
     return flagged
 
 
-def run_cli(course: Path, assignments: list[str], threshold: float | None) -> int:
+def run_cli(course: Path, assignments: list[str], threshold: float | None,
+            discount_reference: bool = False) -> int:
     """``dlgrade similarity``: one report per assignment, a line each, the index path last."""
     course = Path(course)
     if threshold is not None and not 0 < threshold:
@@ -257,7 +270,8 @@ def run_cli(course: Path, assignments: list[str], threshold: float | None) -> in
     out_dir = course / REPORT_DIR
     for hw in assignments:
         try:
-            flagged = similarity_report(course, hw, out_dir, DEFAULT_THRESHOLD if threshold is None else threshold)
+            flagged = similarity_report(course, hw, out_dir, DEFAULT_THRESHOLD if threshold is None else threshold,
+                                        discount_reference=discount_reference)
         except FileNotFoundError as exc:
             print(f"dlgrade similarity: {exc}", file=sys.stderr)
             return 1

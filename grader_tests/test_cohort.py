@@ -55,7 +55,7 @@ def demo(tmp_path_factory):
 def test_demo_cohort_has_every_kind_of_student(demo):
     kinds = {s.split("-")[1] for s in demo.students}
     assert {"perfect", "blank"} <= kinds
-    assert all(re.fullmatch(r"demo-(perfect|blank|mistake|tamper)-[a-z]+", s) for s in demo.students)
+    assert all(re.fullmatch(r"demo-(perfect|blank|mistake|tamper|honest|copy)-[a-z]+", s) for s in demo.students)
     assert all((demo.root / "submitted" / s / demo.hw / f"{demo.hw}.ipynb").exists() for s in demo.students)
 
 

@@ -285,3 +285,36 @@ def test_cli_writes_the_report(course, tmp_path, capsys):
     # above every score nothing is flagged, and last run's pages go
     assert cli.main(["similarity", "--course", str(copy), "--threshold", "1.01"]) == 0
     assert not list((out / HW).glob("*.html"))
+
+
+def test_demo_cohort_plants_one_copied_pair_and_only_it_is_flagged(tmp_path):
+    """The main job's cohort: the honest student's own solution and the disguised copy of it are
+    flagged in every assignment; the other students (all built from the instructor's solution,
+    which the demo discounts) are not."""
+    import shutil
+    import subprocess
+    import sys
+
+    from dlgrade_grader.hw import ASSIGNMENTS
+    from dlgrade_grader.localcourse import REPO, nbgrader_env
+
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    for folder in ("source", "release"):
+        for hw in ASSIGNMENTS:
+            shutil.copytree(REPO / folder / hw, course / folder / hw)
+
+    def dlgrade(*args):
+        proc = subprocess.run([sys.executable, "-m", "dlgrade_grader.cli", *args, "--course", str(course)],
+                              cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout
+
+    dlgrade("demo-cohort")
+    dlgrade("similarity", "--discount-reference")
+    for hw in ASSIGNMENTS:
+        with open(course / "reports" / "similarity" / f"{hw}.csv", newline="") as fh:
+            flagged = {(r["student_a"], r["student_b"]) for r in csv.DictReader(fh) if r["flagged"] == "yes"}
+        assert flagged == {("demo-copy-gus", "demo-honest-fay")}, (hw, flagged)
+        assert (course / "reports" / "similarity" / hw / "demo-copy-gus__demo-honest-fay.html").exists()

@@ -13,4 +13,7 @@ if [ -z "${DLGRADE_COURSE_KEY:-}${DLGRADE_KEY_FILE:-}" ] && [ ! -f "$config_dir/
     echo "demo: graded cases are drawn from the throw-away key $DLGRADE_KEY_FILE"
 fi
 dlgrade demo-cohort
+# the demo's students are built from the instructor's solution, so the report discounts it and
+# flags the one planted pair (demo-copy-gus copied demo-honest-fay) in every assignment
+dlgrade similarity --discount-reference
 exec dlgrade grade "$@"
