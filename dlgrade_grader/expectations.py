@@ -47,6 +47,11 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, aud
                 out.append(f"wrong answer kept full marks on its intended check {cid}")
             elif total == 0 and all(c.get("passed") for c in entries):
                 out.append(f"wrong answer passed its intended check {cid} (worth no points)")
+        texts = [c.get("text", "") for c in graded.checks if c["id"] in variant.fails and not c.get("passed")]
+        for phrase in variant.says:
+            if not any(phrase in text for text in texts):
+                out.append(f"no failing verdict of {', '.join(variant.fails)} says {phrase!r}: "
+                           f"{' | '.join(t.replace(chr(10), ' ') for t in texts)[:600]}")
         for cid in sorted(check_ids(graded) - set(variant.fails)):
             got, total = graded.check_points(cid)
             if got < total:

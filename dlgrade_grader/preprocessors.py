@@ -25,7 +25,7 @@ from . import hw, keys
 from .audit import AuditResult, audit_cells
 from .casebook import is_test_cell, submission_digest
 from .sanitize import INTAKE_KEY
-from .verify import CellResult, GradingContext, verify_cell
+from .verify import CellResult, GradingContext, name_broken_helpers, verify_cell
 
 SIDECAR_SUFFIX = ".dlgrade.json"
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$",
@@ -78,8 +78,12 @@ class VerifyChecks(NbGraderPreprocessor):
                 result.withhold(f"not graded: {intake['refused']}")
             elif audit.voids_notebook and self.tamper_policy == "zero":
                 result.withhold("autograded points withheld: " + "; ".join(audit.tampering))
+            results.append((cell, result))
+        if registry is not None:
+            name_broken_helpers([r for _, r in results], registry)
+        for cell, result in results:
             self._write_outputs(cell, result)
-            results.append(result)
+        results = [r for _, r in results]
         self._write_sidecar(nb, resources, results, audit)
         return nb, resources
 
@@ -135,7 +139,7 @@ class VerifyChecks(NbGraderPreprocessor):
             "cells": {r.grade_id: {"awarded": r.awarded, "max": r.max_points, "problems": r.problems,
                                    "checks": [{"id": c.check_id, "hidden": c.hidden, "points": c.points,
                                                "awarded": c.awarded, "passed": c.passed,
-                                               "mistakes": list(c.mistakes)}
+                                               "mistakes": list(c.mistakes), "text": c.text}
                                               for c in r.checks]}
                       for r in results},
             "audit": {"blocked": audit.blocked, "tampering": audit.tampering, "notes": audit.notes},

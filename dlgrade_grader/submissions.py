@@ -39,6 +39,8 @@ class Variant:
     flagged: bool = False          # the static audit must report tampering
     needs_audit: bool = False      # a forbidden shortcut only the audit can see (np.cov): its promise
                                    # holds with the audit on; with it off the entry is not judged
+    says: tuple = ()               # wrong answers: text the verdict of an intended check must hold,
+                                   # so feedback names the real cause
 
     @property
     def student_id(self) -> str:

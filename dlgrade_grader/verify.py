@@ -185,3 +185,22 @@ def verify_cell(grade_id: str, source: str, max_points: float, outputs, registry
         result.withhold(f"check points sum to {total:g} but the cell is worth {max_points:g};"
                         " scored 0 (grader configuration error)")
     return result
+
+
+def name_broken_helpers(results: list, registry: Registry) -> None:
+    """A check that fails while a helper its function calls fails its own check says so, so the
+    student fixes the helper first instead of chasing the caller (ridge_gd calls ridge_gradient)."""
+    broken = {}
+    for result in results:
+        for c in result.checks:
+            if not c.passed and c.check_id in registry and len(registry[c.check_id].functions) == 1:
+                broken.setdefault(registry[c.check_id].functions[0], c.check_id)
+    for result in results:
+        for i, c in enumerate(result.checks):
+            if c.passed or c.check_id not in registry:
+                continue
+            culprits = [(fn, broken[fn]) for fn in registry[c.check_id].spec.uses if fn in broken]
+            if culprits:
+                named = ", ".join(f"{fn} (its check {cid} fails)" for fn, cid in culprits)
+                result.checks[i] = replace(c, text=c.text + f"\n    cause: this function calls {named}; fix that"
+                                                            f" first, this check may then pass as well")

@@ -51,7 +51,7 @@ def test_correct_records_score_full():
 def test_wrong_answer_is_named_with_its_mistake():
     r = score([record_for(lambda x: x), record_for(lambda x: 2 * x, hidden=True)])
     assert r.awarded == 3
-    assert "forgot the factor 2" in r.text() and "first wrong index" in r.text()
+    assert "forgot the factor 2" in r.text() and "first wrong at index" in r.text()
 
 
 ELSEWHERE = [GradingContext(KEY, "s2", "digest-1"),        # a classmate's cases
@@ -94,7 +94,7 @@ def test_one_unreadable_answer_fails_its_check_only(answer):
 
 def test_values_are_not_revealed_for_hidden_cases():
     r = score([record_for(lambda x: 2 * x + 1, hidden=True)], source='check("double", points=5, hidden=True)')
-    assert "first wrong index" in r.text() and "expected " not in r.text().split("index")[1][:40]
+    assert "first wrong at index" in r.text() and "expected " not in r.text().split("index")[1][:40]
 
 
 def test_audit_blocks_the_function_and_says_why():

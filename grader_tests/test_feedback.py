@@ -54,7 +54,7 @@ def test_feedback_has_diagnostics_and_no_hidden_tests(graded, hw):
     wrong = next(v for v in course.variants.values() if v.kind == "wrong")
     text = _feedback_text(course, wrong.student_id)
     assert "[FAIL]" in text
-    assert re.search(r"first wrong index|expected shape|your code raised|wrong answer|expected", text)
+    assert re.search(r"first wrong at|expected shape|your code raised|wrong answer|expected", text)
     assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text and "MARK SCHEME" not in text
     secrets = _secret_lines(course)
     assert secrets and not any(ln in text for ln in secrets)

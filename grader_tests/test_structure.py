@@ -282,3 +282,25 @@ def test_hidden_cases_differ_per_student_and_cannot_be_reproduced_without_the_ke
             for shuffle in (False, True):
                 assert make_cases(registry[cid], seed, shuffle).id != entry["case_set"], (name, seed)
 
+
+
+@pytest.mark.parametrize("hw", ["jacobians", "mle_map", "probability"])
+def test_tolerance_promised_in_the_prose_is_the_checks_own(hw):
+    """The general tolerance sentence is generated from the checks, so it cannot drift from them."""
+    from collections import Counter
+
+    from dlgrade_grader.authoring import _latex_power
+
+    text = (REPO / "course" / f"{hw}.cells").read_text()
+    assert "{{rtol}}" in text and "{{atol}}" in text
+    specs = __import__(f"dlgrade.hw.{hw}", fromlist=["SPECS"]).SPECS
+    (rtol, atol), _ = Counter((s.rtol, s.atol) for s in specs if s.judge is None).most_common(1)[0]
+    prose = "".join(c.source for c in source_nb(hw).cells if c.cell_type == "markdown")
+    assert _latex_power(rtol) in prose and _latex_power(atol) in prose and "{{" not in prose
+
+
+def test_unknown_placeholder_in_a_cells_file_is_an_error():
+    from dlgrade_grader.authoring import expand
+
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        expand("# %% md\nwithin {{rtoll}}\n", "jacobians")

@@ -81,7 +81,7 @@ for _spec in (
          run=_closed_run, functions=("ridge_closed_form",), judge=coefficient_judge(1e-4)),
     Spec(id="ridge_gd.trajectory",
          title="ridge_gd follows gradient descent exactly (final w, objective before and after every step)",
-         run=_gd_run, functions=("ridge_gd",), rtol=1e-8, atol=1e-10,
+         run=_gd_run, functions=("ridge_gd",), uses=("ridge_gradient", "ridge_objective"), rtol=1e-8, atol=1e-10,
          hint="history[0] is the objective at w0 and history[k] after k steps: steps + 1 values."),
     Spec(id="ridge_max_stable_lr.threshold",
          title="ridge_max_stable_lr: gradient descent converges just below the value and diverges just above it",

@@ -66,6 +66,10 @@ def _nll_no_constants(inp):
     return float(np.sum(r2 / (2 * np.asarray(inp["sigma"]) ** 2)))
 
 
+def _nll_without_two_pi(inp):
+    return _nll_reference(inp) - 0.5 * np.size(inp["y"]) * np.log(2 * np.pi)
+
+
 def _nll_sigma_as_variance(inp):
     r2 = (np.asarray(inp["y"]) - inp["y_hat"]) ** 2
     v = np.broadcast_to(np.asarray(inp["sigma"], dtype=float), r2.shape)
@@ -79,6 +83,8 @@ REGISTRY.add(
     mistakes=(
         Mistake(_nll_no_constants, "the normalising constants (n/2 log 2 pi + sum log sigma) are missing;"
                                    " the NLL is more than the scaled sum of squares."),
+        Mistake(_nll_without_two_pi, "off by exactly n * (1/2) log(2 pi): the constant term of the Gaussian"
+                                     " density, (1/2) log(2 pi) per sample, is missing."),
         Mistake(_nll_sigma_as_variance, "sigma is the standard deviation; it was used as the variance."),
     ),
 )

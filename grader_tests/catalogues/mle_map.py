@@ -12,6 +12,12 @@ WRONG = [
         "    r = np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)\n"
         "    return float(np.sum(r ** 2 / (2 * np.asarray(sigma, dtype=float) ** 2)))\n")},
         fails=["gaussian_nll.values"]),
+    Wrong("nll_without_half_log_two_pi", {"gaussian_nll": (
+        "def gaussian_nll(y, y_hat, sigma):\n"
+        "    r = np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)\n"
+        "    s = np.broadcast_to(np.asarray(sigma, dtype=float), r.shape)\n"
+        "    return float(np.sum(r ** 2 / (2 * s ** 2) + np.log(s)))\n")},
+        fails=["gaussian_nll.values"], says=("off by exactly n * (1/2) log(2 pi)",)),
     Wrong("nll_sigma_as_variance", {"gaussian_nll": (
         "def gaussian_nll(y, y_hat, sigma):\n"
         "    r = np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)\n"

@@ -53,7 +53,7 @@ WRONG = [
         "    def F(x):\n"
         "        return sum(p for a, p in pmf.items() if a < x)\n"
         "    return F\n")},
-        fails=["cdf_from_pmf", "cdf_from_pmf.hidden"]),
+        fails=["cdf_from_pmf", "cdf_from_pmf.hidden"], says=("F(x) at x =",)),
     Wrong("pdf_check_skips_nonnegativity", {"is_valid_pdf": (
         "def is_valid_pdf(f, lo, hi, n=10_001, tol=1e-3):\n"
         "    x = np.linspace(lo, hi, n)\n"

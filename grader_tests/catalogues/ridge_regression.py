@@ -36,7 +36,8 @@ WRONG = [
     Wrong("gradient_missing_factor_2", {"ridge_gradient": (
         "def ridge_gradient(w, X, y, lam):\n"
         "    return X.T @ (X @ w - y) + lam * w\n")},
-        fails=["ridge_gradient.values", "ridge_gd.trajectory"]),
+        fails=["ridge_gradient.values", "ridge_gd.trajectory"],
+        says=("this function calls ridge_gradient (its check ridge_gradient.values fails)",)),
     Wrong("gradient_missing_penalty", {"ridge_gradient": (
         "def ridge_gradient(w, X, y, lam):\n"
         "    return 2 * X.T @ (X @ w - y)\n")},

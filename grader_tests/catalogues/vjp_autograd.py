@@ -124,6 +124,24 @@ def unbroadcast(target, g):
                          "elementwise.pow", "maximum.distinct", "maximum.ties", "matmul.batched",
                          "matmul.vector_nd", "tensor.operators", "tensor.methods", "tensor.matmul",
                          "tensor.pow", "logreg.fit"]),
+    Wrong("unbroadcast_without_keepdims", fn("unbroadcast", '''
+def unbroadcast(target, g):
+    g = np.asarray(g, dtype=np.float64)
+    shape = np.shape(target)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis in reversed(range(len(shape))):
+        if shape[axis] == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis)
+    return g'''), fails=["unbroadcast.size_one_axes", "elementwise.arith_broadcast", "maximum.distinct",
+                         "maximum.ties", "tensor.methods", "tensor.operators"], says=("keepdims=True",)),
+    Wrong("sum_vjp_in_float32", fn("sum_vjp", '''
+def sum_vjp(dldf, x, axis=None, keepdims=False):
+    g = np.asarray(dldf, dtype=np.float32)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return (np.broadcast_to(g, np.shape(x)).copy(),)'''), fails=["reduce.sum", "reduce.mean"],
+          says=("compute in float64",)),
     Wrong("reshape_to_forward_shape", fn("reshape_vjp", '''
 def reshape_vjp(dldf, x, shape):
     return (np.reshape(dldf, shape),)'''), fails=["shape.reshape", "tensor.methods"]),

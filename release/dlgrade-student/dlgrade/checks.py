@@ -58,11 +58,18 @@ class Spec:
     atol: float = ATOL
     judge: Callable | None = None
     hint: str = ""
+    # (inputs, index, reveal) -> where an entry of the answer is, in the question's terms
+    # ("F(x) at x = 2.5"), for answers whose array index means nothing to a student
+    position: Callable | None = None
+    # the student's own helpers the tested function calls: when one of them fails its own check,
+    # this check's failure is put down to it (ridge_gd calls ridge_gradient)
+    uses: tuple = ()
 
     def evaluate(self, expected, got, inputs, src_dtype="", reveal=True) -> list[Mismatch]:
         if self.judge is not None:
             return list(self.judge(expected, got, inputs, reveal))
-        return compare(expected, got, self.rtol, self.atol, "", src_dtype, reveal)
+        where = None if self.position is None else (lambda index: self.position(inputs, index, reveal))
+        return compare(expected, got, self.rtol, self.atol, "", src_dtype, reveal, position=where)
 
 
 @dataclass
@@ -155,8 +162,9 @@ def judge_entry(spec: Spec, inputs: dict, entry: dict, expected, hidden: bool = 
             named = ""
     if named:
         text += f" Likely mistake: {named}"
-    elif spec.hint:
-        text += f" {'Also: ' if 'Hint:' in text else 'Hint: '}{spec.hint}"
+    elif spec.hint and "Hint:" not in text:
+        # a cause the comparison already named says more than the question's general hint
+        text += f" Hint: {spec.hint}"
     return text
 
 

@@ -39,8 +39,12 @@ def _is_numeric(x) -> bool:
 
 def _shape_hint(expected: np.ndarray, got: np.ndarray) -> str:
     es, gs = expected.shape, got.shape
-    if len(es) == 2 and gs == es[::-1]:
+    if len(es) == 2 and gs == es[::-1] and es[0] != 1 and es[1] != 1:
         return " Hint: the shape is transposed."
+    if len(gs) < len(es) and [d for d in gs if d != 1] == [d for d in es if d != 1]:
+        # before the size test: dropping a size-1 axis keeps the number of entries
+        return (" Hint: an axis of size 1 was summed away; keep it with keepdims=True"
+                " (the result must have the shape of the target).")
     if len(gs) > len(es) or (len(gs) == len(es) and any(e == 1 and g != 1 for e, g in zip(es, gs))):
         tail = gs[len(gs) - len(es):] if len(es) else ()
         if all(e in (1, g) for e, g in zip(es, tail)):
@@ -81,8 +85,17 @@ def _value_hint(expected: np.ndarray, got: np.ndarray, src_dtype: str, rtol: flo
     return ""
 
 
+def _distinct(expected: float, got: float) -> tuple[str, str]:
+    """Both numbers with just enough digits to see that they differ (float32 noise needs 8 or more)."""
+    for digits in (6, 8, 10, 12, 14, 17):
+        a, b = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if a != b:
+            return a, b
+    return f"{expected!r}", f"{got!r}"
+
+
 def compare_arrays(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="",
-                   reveal=True) -> list[Mismatch]:
+                   reveal=True, position=None) -> list[Mismatch]:
     expected = np.asarray(expected, dtype=np.float64)
     if isinstance(got, Opaque):
         return [Mismatch(where, f"expected an array of shape {_fmt_shape(expected)}, got {got!r}")]
@@ -101,14 +114,20 @@ def compare_arrays(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="",
     denom = np.maximum(np.abs(expected), atol)
     max_rel = float(np.nanmax(np.where(np.isnan(diff), np.inf, diff / denom)))
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    msg = (f"{int(bad.sum())} of {bad.size} entries differ; max abs error {max_abs:.3g}, "
-           f"max rel error {max_rel:.3g}; first wrong index {first}"
-           + (f": expected {expected[first]:.6g}, got {got[first]:.6g}." if reveal else ".")
-           + _value_hint(expected, got, src_dtype, rtol, atol))
+    values = ": expected {}, got {}".format(*_distinct(expected[first], got[first])) if reveal else ""
+    if expected.ndim == 0:  # a number: no entries or index to speak of
+        msg = (f"expected {values[len(': expected '):]} (abs error {max_abs:.3g}, rel error {max_rel:.3g})."
+               if reveal else f"wrong value (abs error {max_abs:.3g}, rel error {max_rel:.3g}).")
+    else:
+        at = position(first) if position is not None else f"index {first}"
+        msg = (f"{int(bad.sum())} of {bad.size} entries differ; max abs error {max_abs:.3g}, "
+               f"max rel error {max_rel:.3g}; first wrong at {at}{values}.")
+    msg += _value_hint(expected, got, src_dtype, rtol, atol)
     return [Mismatch(where, msg)]
 
 
-def compare(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="", reveal=True) -> list[Mismatch]:
+def compare(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="", reveal=True,
+            position=None) -> list[Mismatch]:
     """All mismatches between a reference tree and a decoded student tree.
 
     With ``reveal=False`` (hidden cases) messages describe the difference
@@ -148,7 +167,7 @@ def compare(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="", reveal=
         if not reveal:
             return [Mismatch(where, f"wrong answer (got {_describe(got)})")]
         return [Mismatch(where, f"expected {_short(expected)}, got {_short(got)}")]
-    return compare_arrays(expected, got, rtol, atol, where, src_dtype, reveal)
+    return compare_arrays(expected, got, rtol, atol, where, src_dtype, reveal, position if not where else None)
 
 
 def _describe(x) -> str:

@@ -324,9 +324,14 @@ _add("is_discrete_rv_range", "a range is discrete when it is countable (not when
      lambda ns, x: ns.is_discrete_rv_range(x["desc"]),
      ("is_discrete_rv_range",), judge=judge_bool)
 
+def _cdf_position(inputs, index, reveal):
+    k = index[0]
+    return f"F(x) at x = {inputs['xs'][k]:g}" if reveal else f"F(x) at the {k + 1}. of the x values asked"
+
+
 _add("cdf_from_pmf", "F(x) = P(X <= x), right at the atoms, between them and outside them",
      lambda ns, x: np.array([float(v) for v in map(ns.cdf_from_pmf(x["pmf"]), x["xs"])]),
-     ("cdf_from_pmf",))
+     ("cdf_from_pmf",), position=_cdf_position)
 
 _add("is_valid_pdf", "a density is non-negative and integrates to 1 (within 1e-3)",
      lambda ns, x: ns.is_valid_pdf(density(x["pdf"]), x["lo"], x["hi"]),
