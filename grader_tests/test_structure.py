@@ -304,3 +304,18 @@ def test_unknown_placeholder_in_a_cells_file_is_an_error():
 
     with pytest.raises(ValueError, match="unknown placeholder"):
         expand("# %% md\nwithin {{rtoll}}\n", "jacobians")
+
+
+def test_blank_tensor_cell_defines_the_class_and_each_method_says_it_is_missing():
+    """A student who has not started the Tensor still gets a class: each check then names the
+    method that is missing, not "Tensor is not defined"."""
+    import numpy as np
+
+    cell = next(c for c in release_nb("vjp_autograd").cells if nbmeta(c).get("grade_id") == "Tensor")
+    namespace = {"np": np}
+    exec(compile(cell.source, "Tensor", "exec"), namespace)
+    t = namespace["Tensor"]([1.0, 2.0])
+    assert t.shape == (2,) and t.grad is None
+    for use in (lambda: t + 1, lambda: 2 * t, lambda: t.exp(), lambda: t.sum(), lambda: t.backward()):
+        with pytest.raises(NotImplementedError):
+            use()

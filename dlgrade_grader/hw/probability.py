@@ -762,7 +762,8 @@ def _pmf_visible(rng):
 
 
 def _pmf_hidden(rng):
-    vals = [float(v) for v in np.round(rng.uniform(-3, 3, 5), 2)]
+    # distinct values: two equal keys would merge in the dict and the pmf would lose mass
+    vals = [float(v) for v in rng.choice(np.arange(-300, 301), size=5, replace=False) / 100]
     pmf = _random_pmf(rng, vals, zero=True)
     return [(f"random pmf, g(x) = {g}", {"pmf": pmf, "g": g}) for g in ("|x|", "(x-1)^2", "exp(x/4)", "1[x>1]")]
 

@@ -153,7 +153,8 @@ def judge_entry(spec: Spec, inputs: dict, entry: dict, expected, hidden: bool = 
         return f"answer could not be compared ({type(exc).__name__}: {exc})"[:MAX_ERROR_CHARS]
     if not mismatches:
         return ""
-    text = "; ".join(str(m) for m in mismatches[:3])
+    text = "; ".join(str(m).rstrip(".") for m in mismatches[:3]) + "."
+    text = text.replace(".. Hint", ". Hint")
     named = ""
     if recognise is not None:
         try:
