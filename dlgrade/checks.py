@@ -153,8 +153,9 @@ def judge_entry(spec: Spec, inputs: dict, entry: dict, expected, hidden: bool = 
         return f"answer could not be compared ({type(exc).__name__}: {exc})"[:MAX_ERROR_CHARS]
     if not mismatches:
         return ""
-    text = "; ".join(str(m).rstrip(".") for m in mismatches[:3]) + "."
-    text = text.replace(".. Hint", ". Hint")
+    # one sentence: inner full stops dropped ("...; ..."), a truncation's "..." kept
+    text = "; ".join(s if s.endswith("...") else s.removesuffix(".") for s in map(str, mismatches[:3]))
+    text += "" if text.endswith(".") else "."
     named = ""
     if recognise is not None:
         try:

@@ -114,14 +114,14 @@ def compare_arrays(expected, got, rtol=RTOL, atol=ATOL, where="", src_dtype="",
     denom = np.maximum(np.abs(expected), atol)
     max_rel = float(np.nanmax(np.where(np.isnan(diff), np.inf, diff / denom)))
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    values = ": expected {}, got {}".format(*_distinct(expected[first], got[first])) if reveal else ""
+    values = "expected {}, got {}".format(*_distinct(expected[first], got[first])) if reveal else ""
     if expected.ndim == 0:  # a number: no entries or index to speak of
-        msg = (f"expected {values[len(': expected '):]} (abs error {max_abs:.3g}, rel error {max_rel:.3g})."
-               if reveal else f"wrong value (abs error {max_abs:.3g}, rel error {max_rel:.3g}).")
+        errors = f"abs error {max_abs:.3g}, rel error {max_rel:.3g}"
+        msg = f"{values} ({errors})." if reveal else f"wrong value ({errors})."
     else:
         at = position(first) if position is not None else f"index {first}"
         msg = (f"{int(bad.sum())} of {bad.size} entries differ; max abs error {max_abs:.3g}, "
-               f"max rel error {max_rel:.3g}; first wrong at {at}{values}.")
+               f"max rel error {max_rel:.3g}; first wrong at {at}" + (f": {values}." if reveal else "."))
     msg += _value_hint(expected, got, src_dtype, rtol, atol)
     return [Mismatch(where, msg)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +33,7 @@ class CheckStats:
     hidden: bool
     graded: int = 0
     passed: int = 0
-    mistakes: Counter = field(default_factory=Counter)      # message -> students
-    examples: dict = field(default_factory=lambda: defaultdict(list))
+    mistakes: dict = field(default_factory=lambda: defaultdict(list))   # message -> students
 
     @property
     def pass_rate(self) -> float:
@@ -64,8 +63,7 @@ def check_stats(course: Path, rows: list[dict]) -> list[CheckStats]:
                     s.graded += 1
                     s.passed += bool(entry.get("passed"))
                     for message in entry.get("mistakes", []):
-                        s.mistakes[message] += 1
-                        s.examples[message].append(row["student"])
+                        s.mistakes[message].append(row["student"])
     return list(stats.values())
 
 
@@ -141,8 +139,8 @@ def write_mistakes(path: Path, stats: list[CheckStats]) -> list[tuple]:
     most frequent first: (students, assignment, check, mistake, student ids)."""
     who = defaultdict(set)
     for s in stats:
-        for message in s.mistakes:
-            who[s.assignment, s.check, message].update(s.examples[message])
+        for message, students in s.mistakes.items():
+            who[s.assignment, s.check, message].update(students)
     found = sorted(((len(ids), hw, check, message, sorted(ids)) for (hw, check, message), ids in who.items()),
                    key=lambda t: (-t[0], t[1], t[2], t[3]))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +157,7 @@ def _link(href: str, text: str) -> str:
 
 
 def write_index(reports: Path, rows: list[dict], assignments: list, summary_text: str,
-                stats: list[CheckStats], mistakes: list[tuple], plots: list[str]) -> Path:
+                mistakes: list[tuple], plots: list[str]) -> Path:
     course = reports.parent
     esc = html.escape
     parts = ["<h1>Cohort report</h1>",
@@ -224,5 +222,5 @@ def write_view(course: Path, rows: list[dict], assignments: list, summary_text: 
             plots.append(name)
     mistakes = write_mistakes(reports / MISTAKES_NAME, stats)
     written += [reports / p for p in plots] + [reports / MISTAKES_NAME]
-    written.append(write_index(reports, rows, assignments, summary_text, stats, mistakes, plots))
+    written.append(write_index(reports, rows, assignments, summary_text, mistakes, plots))
     return written

@@ -21,7 +21,7 @@ import nbformat
 
 from . import hw as hw_modules
 from .localcourse import REPO
-from .submissions import BLANK, REFERENCE, Variant, build_submission, write_submission
+from .submissions import BLANK, REFERENCE, Variant, build_submission, reference_answers, write_submission
 
 PERSONAS = [("perfect", "ada"), ("blank", "ben"), ("mistake", "cleo"), ("mistake", "dmitri"),
             ("mistake", "esme"), ("tamper", "mallory"), ("honest", "fay"), ("copy", "gus")]
@@ -128,9 +128,7 @@ def generate(course: Path, assignments=(), out=sys.stdout) -> dict:
             continue
         src_nb = nbformat.read(str(source), as_version=4)
         rel_nb = release_notebook(course, hw)
-        reference_code = "\n".join(c.source for c in src_nb.cells if c.cell_type == "code"
-                                   and c.get("metadata", {}).get("nbgrader", {}).get("solution"))
-        variants, notes = variants_for(hw, reference_code)
+        variants, notes = variants_for(hw, "\n".join(reference_answers(src_nb).values()))
         for note in notes:
             print(note, file=out)
         written[hw] = {}

@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from .canvas import waiting_reason
+from .canvas import CANVAS_NAME, waiting_reason, write_canvas
 
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
@@ -179,7 +179,6 @@ def _csv_num(x):
 
 
 def write_all(course: Path, rows: list[dict], assignments: list, summary: dict, out=sys.stdout) -> None:
-    from .canvas import CANVAS_NAME, write_canvas
     from .cohort_view import write_view
 
     reports = course / REPORTS

@@ -117,19 +117,18 @@ def fingerprint(name: str, source: str, boilerplate=None) -> CodeFingerprint:
                            language="python", fp=io.StringIO(source))
 
 
-def skeleton_hashes(releases: list[tuple[str, object]]) -> np.ndarray:
-    """Fingerprints of every release solution cell, the way copydetect builds its boilerplate."""
-    hashes = [h for nb_name, nb in releases for gid, source in _solution_sources(nb).items()
-              for h in fingerprint(f"skeleton/{gid}", source).hashes]
+def skeleton_hashes(notebooks: list[tuple[str, object]]) -> np.ndarray:
+    """Fingerprints of every solution cell of (name, notebook) pairs, the way copydetect builds its
+    boilerplate: the release skeleton, and with --discount-reference the instructor's solution too."""
+    hashes = [h for nb_name, nb in notebooks for gid, source in _solution_sources(nb).items()
+              for h in fingerprint(f"{nb_name}/{gid}", source).hashes]
     return np.unique(np.array(hashes, dtype=np.int64))
 
 
-def reference_hashes(course: Path, assignment: str) -> np.ndarray:
-    """Fingerprints of the instructor's own solution cells (``source/``), when asked to discount them."""
-    hashes = [h for path in sorted((course / "source" / assignment).glob("*.ipynb"))
-              for gid, source in _solution_sources(nbformat.read(str(path), as_version=4)).items()
-              for h in fingerprint(f"reference/{gid}", source).hashes]
-    return np.array(hashes, dtype=np.int64)
+def reference_notebooks(course: Path, assignment: str) -> list[tuple[str, object]]:
+    """(notebook name, notebook) of the instructor's solution in ``source/``."""
+    return [(path.stem, nbformat.read(str(path), as_version=4))
+            for path in sorted((course / "source" / assignment).glob("*.ipynb"))]
 
 
 def _layout(releases) -> list[tuple[str, str, str]]:
@@ -172,11 +171,11 @@ def compare_cohort(course: Path, assignment: str, threshold: float = DEFAULT_THR
     course = Path(course)
     releases = release_notebooks(course, assignment)
     layout = _layout(releases)
-    boilerplate = skeleton_hashes(releases)
-    if discount_reference:
-        # code the instructor's solution also holds is the natural way to write the answer, and
-        # says nothing about who copied from whom (the demo's students are all built from it)
-        boilerplate = np.unique(np.concatenate([boilerplate, reference_hashes(course, assignment)]))
+    # with discount_reference, code the instructor's solution also holds counts as given: it is the
+    # natural way to write the answer and says nothing about who copied from whom (the demo's
+    # students are all built from it)
+    boilerplate = skeleton_hashes(releases + (reference_notebooks(course, assignment) if discount_reference
+                                              else []))
     students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
     code, prints, blank = {}, {}, []
     for sid in students:
