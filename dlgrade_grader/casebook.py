@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 
 from nbgrader import utils
 
+from dlgrade import records
 from dlgrade.checks import scope
 from .checks import CaseSet, Registry, make_cases
 from .keys import graded_seed
@@ -40,10 +42,26 @@ def submission_digest(nb) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+# The kernel's casebook and the verifier draw the same cases for each notebook: the second draw is
+# served from here. Only the encoded form is kept, and every caller gets freshly decoded inputs, so
+# a reference that writes into its inputs cannot change what a later caller sees.
+_DRAWN: OrderedDict = OrderedDict()
+_DRAWN_MAX = 512
+
+
 def graded_cases(registry: Registry, check_id: str, hidden: bool, key: bytes, student: str,
                  digest: str) -> CaseSet:
     seed = graded_seed(key, registry.assignment, check_id, scope(hidden), student, digest)
-    return make_cases(registry[check_id], seed, shuffle=True)
+    memo = (registry.assignment, check_id, seed)
+    if memo in _DRAWN:
+        _DRAWN.move_to_end(memo)
+        labels, encoded = _DRAWN[memo]
+        return CaseSet(labels, tuple(records.decode(enc) for enc in encoded), encoded)
+    cases = make_cases(registry[check_id], seed, shuffle=True)
+    _DRAWN[memo] = (cases.labels, cases.encoded)
+    if len(_DRAWN) > _DRAWN_MAX:
+        _DRAWN.popitem(last=False)
+    return cases
 
 
 def cell_calls(nb, parse) -> dict:

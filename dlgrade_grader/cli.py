@@ -108,6 +108,15 @@ def main(argv=None) -> int:
     if argv[:1] == ["check"]:  # its options belong to dlgrade.check_notebook
         return check(argv[1:])
     args = build_parser().parse_args(argv)
+    from .course_lock import CourseBusy
+    try:
+        return _command(args)
+    except CourseBusy as exc:
+        print(f"dlgrade {args.command}: {exc}", file=sys.stderr)
+        return 3
+
+
+def _command(args) -> int:
     if args.command == "demo-cohort":
         from .demo import generate
         written = generate(args.course, args.assignments)

@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from .course_lock import course_lock
+from .crashpoints import crash_point
+
 # the check API in a graded kernel records answers without its own preview:
 # the verifier decides anyway, and preview references import torch per kernel
 import dlgrade
@@ -543,9 +546,23 @@ def _chmod_and_retry(func, path, _exc):
     func(path)
 
 
-def worker_main(conn, course: str, index: int, db_url: str | None, env: dict) -> None:
+def _die_with(parent: int) -> None:
+    """A worker must not outlive a killed ``dlgrade grade``: an orphan would go on writing into the
+    course while the next run grades it. Linux sends SIGKILL to this process when its parent dies
+    (its kernels already die with it: bubblewrap's --die-with-parent)."""
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its pipe closes instead
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def worker_main(conn, course: str, index: int, db_url: str | None, env: dict, parent: int) -> None:
     """Entry point of a worker process: set up, then grade tasks until told to stop."""
     os.setpgrp()  # the main process can end this worker and every kernel it started at once
+    _die_with(parent)
     os.environ.update(env)
     course = Path(course)
     log_path = course / STATE_DIR / "work" / f"w{index}.log"
@@ -583,7 +600,7 @@ class _Proc:
     def __init__(self, ctx, course, index, db_url, env):
         self.index = index
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker_main, args=(child, str(course), index, db_url, env),
+        self.proc = ctx.Process(target=worker_main, args=(child, str(course), index, db_url, env, os.getpid()),
                                 name=f"dlgrade-worker-{index}", daemon=True)
         self.proc.start()
         child.close()
@@ -648,7 +665,17 @@ def _ensure_gradebook(course: Path, db_url: str | None) -> str:
 
 
 def run(opts: Options, out=sys.stdout) -> dict:
-    """Grade and report; returns ``{"rows": [...], "graded": n, "skipped": n, "seconds": t}``."""
+    """Grade and report; returns ``{"rows": [...], "graded": n, "skipped": n, "seconds": t}``.
+
+    Holds the course lock throughout; raises :class:`.course_lock.CourseBusy` if another
+    dlgrade command holds it."""
+    if not (opts.course / "nbgrader_config.py").exists():
+        raise SystemExit(f"{opts.course.resolve()} is not a course directory (no nbgrader_config.py)")
+    with course_lock(opts.course.resolve(), "grade"):
+        return _run(opts, out)
+
+
+def _run(opts: Options, out=sys.stdout) -> dict:
     from nbgrader.api import Gradebook
 
     from . import report
@@ -656,8 +683,6 @@ def run(opts: Options, out=sys.stdout) -> dict:
 
     t0 = time.monotonic()
     course = opts.course.resolve()
-    if not (course / "nbgrader_config.py").exists():
-        raise SystemExit(f"{course} is not a course directory (no nbgrader_config.py)")
     env = {}
     if opts.unsafe_no_sandbox:
         env[UNSAFE_ENV] = "1"
@@ -724,11 +749,16 @@ def run(opts: Options, out=sys.stdout) -> dict:
     if tasks:
         with Gradebook(db_url) as gb:
             def record(result):
+                # the gradebook first, then the state file: a crash in between leaves the
+                # submission out of the state, so the next run grades it again and its
+                # import replaces the same rows (nothing counted twice)
+                crash_point("received")
                 if result.get("status") == "failed":
                     record_zero(gb, result["assignment"], result["student"], result.get("reason", ""))
                     _ensure_failure_feedback(course, result, opts.feedback)
                 elif result.get("export"):
                     import_submission(gb, result["export"])
+                crash_point("imported")
                 state.put(result)
                 state.save()
 
@@ -761,6 +791,7 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
                         pending.pop(0)
                     except OSError:
                         p.task = None
+                    crash_point("dispatched")
             wait([p.conn for p in procs] + [p.proc.sentinel for p in procs], timeout=2)
             for i, p in enumerate(procs):
                 msg = None
@@ -783,11 +814,17 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
                         continue
                     why = (f"grading took longer than {opts.task_timeout:.0f} s and was stopped" if overdue
                            else f"the grading process died (exit code {p.proc.exitcode}) on this submission")
-                    result = {**{k: p.task[k] for k in ("student", "assignment", "fingerprint")},
-                              "status": "failed", "notes": [], "reason": why, "export": None,
-                              "worker": p.index, "retry": True}
+                    task = p.task
                     p.kill()
                     procs[i] = _Proc(ctx, course, p.index, opts.db_url, env)
+                    if not overdue and not task.get("attempt"):
+                        # killed from outside (the OOM killer, an operator): grade it again once;
+                        # a second death is the submission's doing and is reported
+                        pending.insert(0, {**task, "attempt": 1})
+                        continue
+                    result = {**{k: task[k] for k in ("student", "assignment", "fingerprint")},
+                              "status": "failed", "notes": [], "reason": why, "export": None,
+                              "worker": p.index, "retry": True}
                 elif not p.proc.is_alive():
                     if not p.ready:
                         early_deaths += 1
@@ -840,7 +877,14 @@ def merge_shards(course: Path, shards: list, db_url: str | None = None, out=sys.
 
     Grades, comments and submissions go through nbgrader's Gradebook API; the
     autograded and feedback folders and each shard's status/reasons are copied.
+    Every step replaces what it writes, so merging a shard again, or after a
+    merge that was killed half-way, gives the same course.
     """
+    with course_lock(Path(course).resolve(), "merge"):
+        return _merge_shards(course, shards, db_url, out)
+
+
+def _merge_shards(course: Path, shards: list, db_url: str | None = None, out=sys.stdout) -> dict:
     from nbgrader.api import Gradebook
 
     from . import report
@@ -871,6 +915,8 @@ def merge_shards(course: Path, shards: list, db_url: str | None = None, out=sys.
                 state.put(result)
                 students.add(result["student"])
             unsafe = unsafe or shard_state.data.get("unsafe", False)
+            state.save()
+            crash_point("merged-shard")
     state.data["unsafe"] = unsafe
     state.save()
     students = sorted(students)

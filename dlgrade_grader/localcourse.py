@@ -81,6 +81,7 @@ class Graded:
     problems: list = field(default_factory=list)
     log: str = ""
     autograded: Path | None = None
+    status: str = ""                               # the cohort's verdict on the run (ok, warning, failed...)
 
     def check_points(self, check_id: str) -> tuple[float, float]:
         got = sum(c["awarded"] for c in self.checks if c["id"] == check_id)
@@ -100,13 +101,15 @@ def _make_shard(root: Path, index: int) -> Path:
     return shard
 
 
-def _read_results(shard: Path, hw: str, students, log: str) -> dict:
+def read_results(shard: Path, hw: str, students, log) -> dict:
+    """What the gradebook and the verifier's sidecars of a graded course say about ``students``;
+    ``log`` is the run's log, or a function of the student id that returns it."""
     from nbgrader.api import Gradebook, MissingEntry
 
     out = {}
     with Gradebook(f"sqlite:///{shard / 'gradebook.db'}") as gb:
         for sid in students:
-            graded = Graded(sid, None, 0.0, log=log)
+            graded = Graded(sid, None, 0.0, log=log(sid) if callable(log) else log)
             try:
                 sub = gb.find_submission(hw, sid)
                 graded.score, graded.max_score = sub.score, sub.max_score
@@ -139,7 +142,7 @@ def grade(root: Path, hw: str, submissions: dict, workers: int = 2, timeout: flo
         for sid in ids:
             write_submission(submissions[sid], shard / "submitted" / sid / hw / f"{hw}.ipynb")
         proc = run_nbgrader(["autograde", hw, "--force"], shard, timeout=timeout)
-        return _read_results(shard, hw, ids, proc.stdout + proc.stderr)
+        return read_results(shard, hw, ids, proc.stdout + proc.stderr)
 
     results = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .canvas import CANVAS_NAME, waiting_reason, write_canvas
+from .crashpoints import crash_point
 
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
@@ -185,6 +186,7 @@ def write_all(course: Path, rows: list[dict], assignments: list, summary: dict, 
     text = summary_table(rows, assignments, summary)
     reports.mkdir(parents=True, exist_ok=True)
     write_csv(reports / CSV_NAME, rows, assignments)
+    crash_point("reports")
     write_canvas(reports, rows, assignments)
     (reports / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
     view = write_view(course, rows, assignments, text)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import report
+from .course_lock import course_lock
 from .cohort import (State, _coursedir, _ensure_gradebook, list_assignments, list_students, load_config,
                      reusable_feedback_class, venv_on_path)
 
@@ -23,6 +24,11 @@ def rebuild(course: Path, assignments=(), students=(), db_url: str | None = None
     course = course.resolve()
     if not (course / "nbgrader_config.py").exists():
         raise SystemExit(f"{course} is not a course directory (no nbgrader_config.py)")
+    with course_lock(course, "feedback"):
+        return _rebuild(course, assignments, students, db_url, out, started)
+
+
+def _rebuild(course: Path, assignments, students, db_url, out, started: float) -> list[Path]:
     venv_on_path()
     db_url = _ensure_gradebook(course, db_url)
     hws, messages = list_assignments(course, list(assignments))

@@ -1,8 +1,9 @@
-"""Session fixtures: one throw-away course per assignment, graded once.
+"""Session fixtures: the catalogues of every assignment, graded once per audit mode.
 
-Every catalogue entry of an assignment is built into a submission and the
-whole set is autograded in one parallel batch through the real nbgrader
-pipeline; tests then read the gradebook and the verifier's sidecars.
+Every catalogue entry of every assignment is built into a submission and the
+whole set is graded in one parallel batch through the cohort path that
+``dlgrade grade`` runs (once with the audit off, once with it on); tests then
+read the gradebook and the verifier's sidecars.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from dlgrade_grader import localcourse
 from dlgrade_grader.release import available
-from dlgrade_grader.submissions import build_submission
+from grader_tests.catalogue_batch import Batch
 from grader_tests.catalogues import BLANK, REFERENCE, load
 
 # The tests' own course key (a real course makes a secret one with `dlgrade keygen`): fixed, so
@@ -27,7 +28,9 @@ ASSIGNMENTS = available(REPO)
 # With the audit on, the shared and white-box attacks run against this assignment (with it off,
 # against every assignment).
 ATTACK_TARGET = "vjp_autograd"
-WORKERS = int(os.environ.get("DLGRADE_TEST_WORKERS", os.cpu_count() or 2))
+# One worker more than cores: a worker waits on its kernel for part of each notebook (start-up,
+# message round trips), and with as many workers as cores a quarter of the CPU sat idle.
+WORKERS = int(os.environ.get("DLGRADE_TEST_WORKERS", (os.cpu_count() or 2) + 1))
 
 
 def variants_for(hw: str, audit: bool = False) -> list:
@@ -43,13 +46,12 @@ def variants_for(hw: str, audit: bool = False) -> list:
 
 
 class GradedCourse:
-    def __init__(self, root: Path, hw: str, audit: bool):
-        self.root, self.hw, self.audit = root, hw, audit
-        self.source = localcourse.read_notebook(root, "source", hw)
-        self.release = localcourse.read_notebook(root, "release", hw)
-        self.variants = {v.student_id: v for v in variants_for(hw, audit)}
-        subs = {sid: build_submission(v, self.source, self.release) for sid, v in self.variants.items()}
-        self.results = localcourse.grade(root, hw, subs, workers=WORKERS)
+    """One assignment's catalogue as graded in a :class:`Batch` (all assignments, one audit mode)."""
+
+    def __init__(self, batch: Batch, hw: str):
+        self.root, self.hw = batch.root, hw
+        self.variants = batch.variants[hw]
+        self.results = batch.results[hw]
 
     def __getitem__(self, student_id):
         return self.results[student_id]
@@ -65,16 +67,16 @@ class GradedCourse:
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """graded(hw) grades with the audit off; graded(hw, audit=True) with it on."""
-    cache = {}
+    """graded(hw) grades with the audit off; graded(hw, audit=True) with it on. The first call of
+    a mode grades every assignment's catalogue in that mode, through the cohort path."""
+    batches = {}
 
     def get(hw: str, audit: bool = False) -> GradedCourse:
-        if (hw, audit) not in cache:
-            root = tmp_path_factory.mktemp(f"course-{hw}-{'audit' if audit else 'noaudit'}")
-            localcourse.init_course(root, [hw])
-            if not audit:
-                localcourse.add_config(root, localcourse.AUDIT_OFF)
-            cache[hw, audit] = GradedCourse(root, hw, audit)
-        return cache[hw, audit]
+        if audit not in batches:
+            root = tmp_path_factory.mktemp(f"catalogues-{'audit' if audit else 'noaudit'}")
+            batches[audit] = Batch(root, {h: variants_for(h, audit) for h in ASSIGNMENTS}, WORKERS,
+                                   extra_config="" if audit else localcourse.AUDIT_OFF)
+        return GradedCourse(batches[audit], hw)
 
     return get
+

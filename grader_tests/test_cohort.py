@@ -38,10 +38,7 @@ def _scores(root, hw) -> dict:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    hw = cc.pick_assignment()
-    root = cc.make_course(tmp_path_factory.mktemp("cohort") / "course", hw)
-    made = cc.dlgrade("demo-cohort", "--course", str(root), cwd=root)
-    assert made.returncode == 0, made.stdout + made.stderr
+    hw, root = cc.make_demo_course(tmp_path_factory.mktemp("cohort"))
     proc = cc.dlgrade("grade", "--workers", "2", *SANDBOX_ARGS, cwd=root)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     src = nbformat.read(str(root / "source" / hw / f"{hw}.ipynb"), as_version=4)
