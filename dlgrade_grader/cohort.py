@@ -898,7 +898,7 @@ def _merge_shards(course: Path, shards: list, db_url: str | None = None, out=sys
     shard_states = [State(Path(s)) for s in shards]
     assignments = sorted({r["assignment"] for st in shard_states for r in st.data["results"].values()})
     sync_assignments(course, assignments, db_url, logging.getLogger("dlgrade.main"))
-    students, unsafe = set(), False
+    unsafe = state.data.get("unsafe", False)
     with Gradebook(db_url) as gb:
         for shard, shard_state in zip(shards, shard_states):
             shard = Path(shard).resolve()
@@ -913,13 +913,16 @@ def _merge_shards(course: Path, shards: list, db_url: str | None = None, out=sys
                         shutil.copytree(sub, dst, symlinks=True)
             for result in shard_state.data["results"].values():
                 state.put(result)
-                students.add(result["student"])
             unsafe = unsafe or shard_state.data.get("unsafe", False)
             state.save()
             crash_point("merged-shard")
     state.data["unsafe"] = unsafe
     state.save()
-    students = sorted(students)
+    # the reports cover the whole course, not only the shards of this merge: merging one shard
+    # again must not drop the students of the others from grades.csv
+    results = state.data["results"].values()
+    assignments = sorted({r["assignment"] for r in results})
+    students = sorted({r["student"] for r in results})
     summary = {"graded": 0, "skipped": 0, "workers": 0, "seconds": time.monotonic() - t0, "unsafe": unsafe,
                "assignments": assignments, "students": students, "merged_shards": len(shards)}
     rows = report.collect(course, db_url, state, assignments, students)

@@ -13,7 +13,6 @@ import os
 import signal
 
 ENV = "DLGRADE_TEST_CRASH_AT"
-POINTS = ("dispatched", "received", "imported", "reports", "merged-shard")
 _passed: dict = {}
 
 

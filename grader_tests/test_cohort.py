@@ -156,6 +156,13 @@ def test_shards_merge_into_one_gradebook(demo, tmp_path):
         assert (final / "autograded" / sid / demo.hw / f"{demo.hw}.ipynb").exists()
     with open(final / "reports" / "grades.csv", newline="") as fh:
         assert sorted(r["student_id"] for r in csv.DictReader(fh)) == picked
+    merged_csv = (final / "reports" / "grades.csv").read_text()
+
+    # merging a shard again changes nothing (the other shard's students stay in the reports)
+    proc = cc.dlgrade("merge", str(shards[0]), "--course", str(final), cwd=final)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert _scores(final, demo.hw) == merged
+    assert (final / "reports" / "grades.csv").read_text() == merged_csv
 
 
 def test_stuck_grading_is_stopped_and_retried(demo, tmp_path):
