@@ -61,3 +61,9 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, ClearMarkScheme,
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# `nbgrader autograde` (or generate_feedback) and `dlgrade grade` never write this course at once:
+# either holds .dlgrade/lock while it runs, and the other is refused with the holder's name.
+from dlgrade_grader.course_lock import hold_for_nbgrader  # noqa: E402
+
+hold_for_nbgrader(c.CourseDirectory.root)

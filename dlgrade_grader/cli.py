@@ -109,11 +109,20 @@ def main(argv=None) -> int:
         return check(argv[1:])
     args = build_parser().parse_args(argv)
     from .course_lock import CourseBusy
+    from .faults import MachineFault, classify, machine_message
     try:
         return _command(args)
     except CourseBusy as exc:
         print(f"dlgrade {args.command}: {exc}", file=sys.stderr)
         return 3
+    except Exception as exc:  # the machine failed (full disk, lost database): say where, not a traceback
+        fault = classify(exc)
+        if fault is None and not isinstance(exc, MachineFault):
+            raise
+        message = str(exc) if isinstance(exc, MachineFault) else \
+            machine_message(fault, getattr(args, "course", Path(".")), getattr(args, "db_url", None))
+        print(f"dlgrade {args.command}: {message}", file=sys.stderr)
+        return 4
 
 
 def _command(args) -> int:

@@ -31,12 +31,13 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
 from .course_lock import course_lock
 from .crashpoints import crash_point
+from .faults import DATABASE, DISK_FULL, Fault, MachineFault, Outage, classify, machine_message
 
 # the check API in a graded kernel records answers without its own preview:
 # the verifier decides anyway, and preview references import torch per kernel
@@ -92,6 +93,7 @@ class Options:
     progress: bool = True
     feedback: bool = True
     reports: bool = True
+    db_patience: float = 120.0          # seconds an unreachable gradebook server is waited for
 
 
 # ----------------------------------------------------------------------------- course layout
@@ -268,7 +270,44 @@ def reuse_gradebook_connections() -> bool:
     api.Gradebook.__init__ = __init__
     api.Gradebook.close = close
     api.Gradebook._dlgrade_shared = True
+    api.Gradebook._dlgrade_engines = engines
     return True
+
+
+def forget_gradebook_connections() -> None:
+    """After the database server went away: drop the shared engines, so the next open connects anew."""
+    import nbgrader.api as api
+
+    engines = getattr(api.Gradebook, "_dlgrade_engines", {})
+    for engine in engines.values():
+        engine.dispose()
+    engines.clear()
+
+
+class CapturesFailure:
+    """Keeps what stopped a submission in an nbgrader converter (nbgrader logs it and raises a
+    generic error), so that a full disk or a lost database is told apart from the student's failure."""
+    failure = None
+
+    def init_assignment(self, *args, **kwargs):
+        try:
+            return super().init_assignment(*args, **kwargs)
+        except Exception as exc:
+            self.failure = exc
+            raise
+
+    def convert_single_notebook(self, *args, **kwargs):
+        try:
+            return super().convert_single_notebook(*args, **kwargs)
+        except Exception as exc:
+            self.failure = exc
+            raise
+
+
+def capturing_autograde():
+    from nbgrader.converters import Autograde
+
+    return type("CapturingAutograde", (CapturesFailure, Autograde), {})
 
 
 class Worker:
@@ -317,7 +356,6 @@ class Worker:
 
     def grade(self, task: dict) -> dict:
         from nbgrader.api import Gradebook
-        from nbgrader.converters import Autograde
         from nbgrader.converters.base import NbGraderException
 
         from .intake import intake
@@ -340,7 +378,7 @@ class Worker:
         else:
             t1 = time.perf_counter()
             cd = _coursedir(self.cfg, student_id=sid, assignment_id=hw)
-            conv = Autograde(coursedir=cd, config=self.cfg, log=self.log)
+            conv = capturing_autograde()(coursedir=cd, config=self.cfg, log=self.log)
             conv.force = True
             try:
                 conv.start()
@@ -351,8 +389,12 @@ class Worker:
             except NbGraderException:
                 out["reason"] = diagnose(self.handler.lines)
             except Exception as exc:  # nbgrader bug or environment trouble: this submission only
+                if classify(exc):
+                    raise
                 out["reason"] = f"grading crashed: {type(exc).__name__}: {exc}"
                 self.log.error(traceback.format_exc())
+            if classify(conv.failure):  # the machine failed, not the submission
+                raise conv.failure
             phases["autograde"] = time.perf_counter() - t1
 
         autograded = self.work / "autograded" / sid / hw
@@ -387,7 +429,10 @@ class Worker:
                     self._feedback_converter(sid, hw)
                     for page in feedback.glob("*.html"):
                         annotate_feedback(page, out)
-                except Exception as exc:  # feedback must not cost the grade
+                except Exception as exc:  # feedback must not cost the grade, unless the machine failed
+                    machine = next((e for e in (self._feedback.failure, exc) if classify(e)), None)
+                    if machine is not None:
+                        raise machine from None
                     out["notes"].append(f"feedback could not be generated: {type(exc).__name__}: {exc}")
                     self.log.error(traceback.format_exc())
             if not feedback.exists() or not any(feedback.glob("*.html")):
@@ -491,12 +536,13 @@ def sandbox_preflight() -> str:
 def reusable_feedback_class():
     from nbgrader.converters import GenerateFeedback
 
-    class ReusableFeedback(GenerateFeedback):
+    class ReusableFeedback(CapturesFailure, GenerateFeedback):
         """GenerateFeedback that keeps its HTML exporter (and compiled templates) between students."""
 
         def start(self):
             from nbconvert.writers import FilesWriter
 
+            self.failure = None
             self.init_notebooks()
             if getattr(self, "_kept_exporter", None) is None:
                 self.writer = FilesWriter(parent=self, config=self.config)
@@ -587,10 +633,14 @@ def worker_main(conn, course: str, index: int, db_url: str | None, env: dict, pa
         try:
             result = worker.grade(task)
         except Exception as exc:
+            fault = classify(exc)
+            if fault and fault.kind == DATABASE:
+                forget_gradebook_connections()
             result = {"student": task["student"], "assignment": task["assignment"],
                       "fingerprint": task["fingerprint"], "status": "failed", "notes": [],
                       "reason": f"grader error: {type(exc).__name__}: {exc}", "export": None,
-                      "worker": index, "trace": traceback.format_exc(), "retry": True}
+                      "worker": index, "trace": traceback.format_exc(), "retry": True,
+                      "fault": asdict(fault) if fault else None}
         conn.send(result)
 
 
@@ -672,7 +722,15 @@ def run(opts: Options, out=sys.stdout) -> dict:
     if not (opts.course / "nbgrader_config.py").exists():
         raise SystemExit(f"{opts.course.resolve()} is not a course directory (no nbgrader_config.py)")
     with course_lock(opts.course.resolve(), "grade"):
-        return _run(opts, out)
+        try:
+            return _run(opts, out)
+        except MachineFault:
+            raise
+        except Exception as exc:
+            fault = classify(exc)
+            if fault is None:
+                raise
+            raise MachineFault(fault, machine_message(fault, opts.course, opts.db_url)) from exc
 
 
 def _run(opts: Options, out=sys.stdout) -> dict:
@@ -707,6 +765,11 @@ def _run(opts: Options, out=sys.stdout) -> dict:
     log = logging.getLogger("dlgrade.main")
     log.addHandler(logging.NullHandler())
     log.propagate = False
+    # nbgrader's Gradebook logs a traceback before it re-raises a database error; the error itself
+    # reaches the instructor once, as a sentence (see faults.py), not as two tracebacks
+    quiet = logging.getLogger("tornado.application")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
 
     tasks, skipped = [], 0
     n_workers = opts.workers or os.cpu_count() or 1
@@ -753,11 +816,15 @@ def _run(opts: Options, out=sys.stdout) -> dict:
                 # submission out of the state, so the next run grades it again and its
                 # import replaces the same rows (nothing counted twice)
                 crash_point("received")
-                if result.get("status") == "failed":
-                    record_zero(gb, result["assignment"], result["student"], result.get("reason", ""))
-                    _ensure_failure_feedback(course, result, opts.feedback)
-                elif result.get("export"):
-                    import_submission(gb, result["export"])
+                try:
+                    if result.get("status") == "failed":
+                        record_zero(gb, result["assignment"], result["student"], result.get("reason", ""))
+                        _ensure_failure_feedback(course, result, opts.feedback)
+                    elif result.get("export"):
+                        import_submission(gb, result["export"])
+                except Exception:
+                    gb.db.rollback()  # a lost server or a full disk: the session must start afresh
+                    raise
                 crash_point("imported")
                 state.put(result)
                 state.save()
@@ -781,14 +848,27 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
     procs = [_Proc(ctx, course, i, opts.db_url, env) for i in range(n_workers)]
     pending = list(tasks)
     bar = _progress(len(tasks), opts.progress)
-    early_deaths = 0
+    early_deaths, recorded = 0, 0
+    outage = Outage(opts.db_patience)
+
+    def machine_fault(fault: Fault, task: dict) -> None:
+        """A full disk stops the batch; a lost database server puts the task back, to be tried later."""
+        left = len(tasks) - recorded
+        if fault.kind == DISK_FULL:
+            raise MachineFault(fault, machine_message(fault, course, opts.db_url, recorded, left))
+        delay = outage.failed(fault, opts.db_url or "", left)
+        print(f"waiting for the gradebook database ({fault.detail}): {task['student']}/{task['assignment']} "
+              f"is tried again in {delay:.1f} s", file=sys.stderr)
+        pending.insert(0, {**task, "not_before": time.monotonic() + delay})
+
     try:
         while pending or any(p.task for p in procs):
             for p in procs:
-                if p.ready and p.task is None and pending:
+                due = [t for t in pending if t.get("not_before", 0) <= time.monotonic()]
+                if p.ready and p.task is None and due:
                     try:
-                        p.send(pending[0])
-                        pending.pop(0)
+                        p.send(due[0])
+                        pending.remove(due[0])
                     except OSError:
                         p.task = None
                     crash_point("dispatched")
@@ -805,7 +885,7 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
                     continue
                 if msg is not None and "fatal" in msg:
                     raise RuntimeError("a grading worker could not start:\n" + msg["fatal"])
-                result = msg
+                result, task = msg, p.task
                 if result is not None:
                     p.task = None
                 elif p.task is not None:
@@ -814,7 +894,6 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
                         continue
                     why = (f"grading took longer than {opts.task_timeout:.0f} s and was stopped" if overdue
                            else f"the grading process died (exit code {p.proc.exitcode}) on this submission")
-                    task = p.task
                     p.kill()
                     procs[i] = _Proc(ctx, course, p.index, opts.db_url, env)
                     if not overdue and not task.get("attempt"):
@@ -836,7 +915,19 @@ def _dispatch(tasks: list, n_workers: int, course: Path, opts: Options, env: dic
                     continue
                 else:
                     continue
-                record(result)
+                if result.get("fault"):
+                    machine_fault(Fault(**result["fault"]), task)
+                    continue
+                try:
+                    record(result)
+                except Exception as exc:
+                    fault = classify(exc)
+                    if fault is None:
+                        raise
+                    machine_fault(fault, task)
+                    continue
+                outage.recovered()
+                recorded += 1
                 bar.update(1)
                 bar.set_postfix_str(f"{result['student']}/{result['assignment']}: {result['status']}")
     finally:

@@ -88,10 +88,11 @@ def grade_cell_points(nb) -> list[tuple[str, float]]:
             for c in nb.cells if is_test_cell(c)]
 
 
-def dlgrade(*args, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the real command line, as an instructor would."""
-    env = localcourse.nbgrader_env()
+def dlgrade(*args, cwd: Path, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line, as an instructor would (``env`` adds to the environment)."""
+    extra, env = env or {}, localcourse.nbgrader_env()
     env.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
+    env.update(extra)
     return subprocess.run([sys.executable, "-m", "dlgrade_grader.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

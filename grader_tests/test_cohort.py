@@ -10,6 +10,7 @@ import html
 import json
 import re
 import shutil
+import signal
 from types import SimpleNamespace
 
 import matplotlib.image
@@ -18,6 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from dlgrade_grader import cohort
+from dlgrade_grader.crashpoints import ENV as CRASH_ENV
 from dlgrade_grader.preprocessors import HIDDEN_REGION
 from dlgrade_grader.submissions import REFERENCE, build_submission, insert_cells
 from grader_tests import cohort_course as cc
@@ -163,6 +165,24 @@ def test_shards_merge_into_one_gradebook(demo, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert _scores(final, demo.hw) == merged
     assert (final / "reports" / "grades.csv").read_text() == merged_csv
+
+    # a merge killed after its first shard, then run again, ends where the clean merge did
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(demo.root / "nbgrader_config.py", partial)
+    shutil.copytree(demo.root / "source", partial / "source")
+    killed = cc.dlgrade("merge", *map(str, shards), "--course", str(partial), cwd=partial,
+                        env={CRASH_ENV: "merged-shard:1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-2000:]
+    assert set(_scores(partial, demo.hw)) == {sid for sid in picked if sid in _scores(shards[0], demo.hw)}
+    proc = cc.dlgrade("merge", *map(str, shards), "--course", str(partial), cwd=partial)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert _scores(partial, demo.hw) == merged
+    assert (partial / "reports" / "grades.csv").read_text() == merged_csv
+    for sid in picked:
+        for folder, name in (("feedback", f"{demo.hw}.html"), ("autograded", f"{demo.hw}.ipynb")):
+            assert (partial / folder / sid / demo.hw / name).read_bytes() == \
+                (final / folder / sid / demo.hw / name).read_bytes(), (folder, sid)
 
 
 def test_stuck_grading_is_stopped_and_retried(demo, tmp_path):

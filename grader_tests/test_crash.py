@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import psutil
@@ -182,23 +183,61 @@ def busy(prepared, tmp_path_factory):
         time.sleep(0.2)
     assert victim is not None, "no worker ever ran a kernel"
     second = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=root)
+    plain = _nbgrader(root, "autograde", hw, "--force")
+    plain_out = plain.communicate(timeout=120)
     os.kill(victim.pid, signal.SIGKILL)
     out, err = first.communicate(timeout=900)
     after = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=root)
-    return hw, root, first.pid, first.returncode, out + err, second, after
+    return SimpleNamespace(hw=hw, root=root, pid=first.pid, code=first.returncode, output=out + err,
+                           second=second, after=after, plain=(plain.returncode, *plain_out))
+
+
+def _nbgrader(root: Path, *args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=localcourse.nbgrader_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def test_second_grader_on_a_busy_course_is_refused_with_a_reason(busy):
-    hw, root, pid, code, output, second, after = busy
+    second = busy.second
     assert second.returncode == 3, second.stdout[-2000:] + second.stderr[-2000:]
-    assert "is busy" in second.stderr and f"pid {pid}" in second.stderr, second.stderr
-    assert code == 0, output[-3000:]
+    assert "is busy" in second.stderr and f"pid {busy.pid}" in second.stderr, second.stderr
+    assert busy.code == 0, busy.output[-3000:]
     # the lock goes with its holder: the next run is not refused
-    assert after.returncode == 0, after.stdout[-2000:] + after.stderr[-2000:]
+    assert busy.after.returncode == 0, busy.after.stdout[-2000:] + busy.after.stderr[-2000:]
+
+
+def test_nbgrader_autograde_on_a_busy_course_is_refused(busy):
+    code, out, err = busy.plain
+    assert code == 3, out[-2000:] + err[-2000:]
+    assert "`dlgrade grade`" in err and f"pid {busy.pid}" in err, err[-2000:]
+
+
+def test_dlgrade_grade_waits_for_nbgrader_autograde(prepared, tmp_path):
+    """The other way round: ``nbgrader autograde`` holds the course from its first line on."""
+    hw, _ = prepared
+    root = _copy(prepared, tmp_path / "course")
+    path = root / "submitted" / "demo-perfect-ada" / hw / f"{hw}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    insert_cells(nb, [(None, "import time\ntime.sleep(50)")])  # keeps nbgrader busy meanwhile
+    nbformat.write(nb, str(path))
+    plain = _nbgrader(root, "autograde", hw, "--force")
+    lock, deadline = root / ".dlgrade" / "lock", time.monotonic() + 60
+    try:
+        while "nbgrader autograde" not in (lock.read_text() if lock.exists() else ""):
+            assert plain.poll() is None and time.monotonic() < deadline, plain.communicate()
+            time.sleep(0.1)
+        refused = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=root)
+        assert plain.poll() is None, "nbgrader finished before the check"
+    finally:
+        os.killpg(plain.pid, signal.SIGKILL)
+        plain.communicate()
+    assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
+    assert f"`nbgrader autograde` (pid {plain.pid}" in refused.stderr, refused.stderr
+    assert not (root / ".dlgrade" / "state.json").exists(), "dlgrade went on past the lock"
 
 
 def test_worker_killed_mid_notebook_is_regraded_and_the_batch_finishes(busy, clean):
-    hw, root, pid, code, output, second, after = busy
+    hw, root, code, output, after = busy.hw, busy.root, busy.code, busy.output, busy.after
     assert code == 0, output[-3000:]
     students = sorted(p.name for p in (root / "submitted").iterdir())
     state = snapshot(root, hw)
@@ -211,3 +250,58 @@ def test_worker_killed_mid_notebook_is_regraded_and_the_batch_finishes(busy, cle
     for sid in students:
         if sid.startswith(("demo-perfect-", "demo-blank-")):
             assert state["grades"][sid] == want[sid], sid
+
+
+ROOM = int(os.environ.get("DLGRADE_TEST_DISK_ROOM", 640 << 10))  # what the full disk leaves for grading
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of its own, so that filling it fills nothing else."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)], capture_output=True,
+                          text=True)
+    if made.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs on CI: {made.stderr}")
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "--lazy", str(mnt)], capture_output=True)
+
+
+def _fill(path: Path, leave: int) -> None:
+    """Take all the space of path's file system but ``leave`` bytes."""
+    with open(path, "wb") as fh:
+        chunk = b"\0" * (1 << 20)
+        while shutil.disk_usage(path.parent).free > leave + len(chunk):
+            fh.write(chunk)
+            fh.flush()
+        fh.write(b"\0" * max(0, shutil.disk_usage(path.parent).free - leave - 4096))
+
+
+def test_full_disk_stops_with_the_path_and_the_next_run_completes(prepared, clean, small_disk):
+    """The course's disk fills up mid-batch: a clear error naming the place, the gradebook and the
+    state file intact, and once space is freed the same command completes to the clean result."""
+    import sqlite3
+
+    hw, _ = prepared
+    root = _copy(prepared, small_disk / "course")
+    filler = small_disk / "filler"
+    _fill(filler, ROOM)
+    full = _grade(root)
+    assert full.returncode == 4, full.stdout[-3000:] + full.stderr[-3000:]
+    assert "the disk is full" in full.stderr and str(small_disk) in full.stderr, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    with sqlite3.connect(root / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    state = root / ".dlgrade" / "state.json"
+    recorded = json.loads(state.read_text())["results"] if state.exists() else {}
+    assert all(r["status"] != "failed" for r in recorded.values()), "a machine fault was counted as a failure"
+
+    filler.unlink()
+    again = _grade(root)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    _assert_same(snapshot(root, hw), clean[1])
