@@ -3,6 +3,7 @@
     python scripts/benchmark.py                   # 60 submissions over the available assignments
     python scripts/benchmark.py --submissions 12  # quicker
     python scripts/benchmark.py --workers 2 --bare-sample 8 --keep
+    python scripts/benchmark.py --load --submissions 300   # deadline night: memory, no baselines
 
 It builds a synthetic cohort (reference, blank and catalogue wrong answers,
 round-robin over the assignments that exist), copies it into identical
@@ -15,7 +16,11 @@ course folders and measures, one after the other:
 4. a bare ``jupyter nbconvert --execute`` of a sample of the very notebooks
    the kernel ran in (2) (hidden tests restored, same student seed).
 
-It prints wall times, the targets' ratios (N workers vs the baseline,
+With ``--load`` it grades the cohort once with the default workers and
+prints throughput and peak memory (the grader's main process, each worker,
+the largest kernel) against their bounds instead.
+
+Otherwise it prints wall times, the targets' ratios (N workers vs the baseline,
 >= 1.9x on 2 cores; per-notebook time of (2) vs bare execution, <= 1.3x),
 and where a worker spends its time per submission.
 """
@@ -24,11 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,8 +44,7 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
-from dlgrade import hw as hw_modules  # noqa: E402
-from dlgrade_grader import localcourse  # noqa: E402
+from dlgrade_grader import localcourse, release  # noqa: E402
 from dlgrade_grader.execute import REPORT_SUFFIX  # noqa: E402
 from dlgrade_grader.submissions import BLANK, REFERENCE, build_submission, write_submission  # noqa: E402
 
@@ -55,16 +61,21 @@ c.Execute.timeout = 60
 PACKAGE = None  # --package: a folder holding a candidate dlgrade/
 
 
+BENCH_KEY = secrets.token_hex(32)  # a throw-away course key, unless the caller has one
+
+
 def env() -> dict:
     out = localcourse.nbgrader_env()
     out.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
+    if not (out.get("DLGRADE_COURSE_KEY") or out.get("DLGRADE_KEY_FILE")):
+        out["DLGRADE_COURSE_KEY"] = BENCH_KEY
     if PACKAGE:
         out["PYTHONPATH"] = str(PACKAGE) + os.pathsep + out.get("PYTHONPATH", "")
     return out
 
 
 def available() -> list:
-    return [h for h in hw_modules.ASSIGNMENTS if (REPO / "source" / h / f"{h}.ipynb").exists()]
+    return release.available(REPO)
 
 
 def wrong_answers(assignment: str) -> list:
@@ -140,6 +151,94 @@ def cohort(course: Path, workers: int, unsafe: bool) -> tuple[float, dict, str]:
     return seconds, state, proc.stdout
 
 
+class MemorySampler(threading.Thread):
+    """Peak resident memory of a ``dlgrade grade`` process tree, sampled every 0.1 s: the main
+    process, its workers and the kernels they run (sandboxed kernels are still descendants)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        import psutil
+        self.root, self.stop = psutil.Process(pid), threading.Event()
+        self.samples = []  # (seconds, main, workers total, largest worker, largest kernel)
+
+    def run(self):
+        import psutil
+        t0 = time.monotonic()
+        while not self.stop.is_set():
+            try:
+                main = self.root.memory_info().rss
+                children = {p.pid for p in self.root.children()}
+                kids = self.root.children(recursive=True)
+            except psutil.Error:
+                return
+            workers, kernels = [], []
+            for proc in kids:
+                try:
+                    line = " ".join(proc.cmdline())
+                    rss = proc.memory_info().rss
+                except psutil.Error:
+                    continue
+                # a worker's forked child shows the worker's command line until it execs: count
+                # workers only as the main process's own children
+                if "spawn_main" in line and proc.pid in children:
+                    workers.append(rss)
+                elif "ipykernel_launcher" in line:
+                    kernels.append(rss)
+            self.samples.append((time.monotonic() - t0, main, sum(workers), max(workers, default=0),
+                                 max(kernels, default=0)))
+            self.stop.wait(0.1)
+
+    def peak(self, column: int, part=slice(None)) -> int:
+        chosen = self.samples[part]
+        return max((s[column] for s in chosen), default=0)
+
+
+def load_run(course: Path, workers: int, unsafe: bool, n: int) -> int:
+    """One graded cohort with the default workers; throughput and peak memory, with their bounds."""
+    from dlgrade_grader.sandbox import SandboxedKernelManager
+
+    cmd = [sys.executable, "-m", "dlgrade_grader.cli", "grade", "--workers", str(workers), "--no-progress"]
+    if unsafe:
+        cmd.append("--unsafe-no-sandbox")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=course, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = MemorySampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    check(subprocess.CompletedProcess(cmd, proc.returncode, out, err), f"dlgrade grade --workers {workers}")
+    state = json.loads((course / ".dlgrade" / "state.json").read_text())["results"]
+    statuses = {}
+    for r in state.values():
+        if r["status"] != "missing":  # each synthetic student submits one assignment of the five
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    mib = 1 << 20
+    quarter = max(1, len(sampler.samples) // 4)
+    limit = SandboxedKernelManager.memory_limit.default_value
+    main_first, main_last = sampler.peak(1, slice(0, quarter)), sampler.peak(1, slice(-quarter, None))
+    work_first, work_last = sampler.peak(3, slice(0, quarter)), sampler.peak(3, slice(-quarter, None))
+    kernel = sampler.peak(4)
+    print("\n== load run ==")
+    print(f"machine: {os.cpu_count()} cores; submissions: {n}; workers: {workers}; sandbox: {not unsafe}")
+    print(f"wall time: {seconds:.1f} s   throughput: {n / seconds * 60:.1f} submissions/min   "
+          f"statuses: {statuses}")
+    print(f"grader main process, peak RSS: {sampler.peak(1) / mib:.0f} MiB "
+          f"(first quarter {main_first / mib:.0f}, last quarter {main_last / mib:.0f})")
+    print(f"largest worker, peak RSS:      {sampler.peak(3) / mib:.0f} MiB "
+          f"(first quarter {work_first / mib:.0f}, last quarter {work_last / mib:.0f})")
+    print(f"grader total (main + workers): {max(s[1] + s[2] for s in sampler.samples) / mib:.0f} MiB")
+    print(f"largest kernel, peak RSS:      {kernel / mib:.0f} MiB "
+          f"(bound: SandboxedKernelManager.memory_limit = {limit / mib:.0f} MiB per kernel)")
+    print(f"samples: {len(sampler.samples)} at 0.1 s")
+    # bounded: a kernel stays within its budget, and the grader does not grow with the cohort
+    # (its last quarter within 1.5x of its first, plus 50 MiB for caches filled on the way)
+    ok = kernel <= limit and main_last <= 1.5 * main_first + 50 * mib and work_last <= 1.5 * work_first + 50 * mib
+    print("memory bounded: " + ("yes" if ok else "NO"))
+    return 0 if ok else 1
+
+
 def bare_execute(course: Path, sample: list, scratch: Path) -> dict:
     """Seconds of `jupyter nbconvert --execute` per (student, assignment), on the notebook the grader ran."""
     out = {}
@@ -184,6 +283,8 @@ def main() -> int:
     ap.add_argument("--unsafe-no-sandbox", action="store_true", help="grade without bubblewrap")
     ap.add_argument("--skip-plain", action="store_true", help="do not run the nbgrader baseline")
     ap.add_argument("--keep", action="store_true", help="keep the course folders")
+    ap.add_argument("--load", action="store_true",
+                    help="one graded cohort with --workers: throughput and peak memory, no baselines")
     ap.add_argument("--package", type=Path,
                     help="measure the dlgrade package in this folder (grader and kernels) instead of "
                          "the installed one, e.g. a candidate change")
@@ -202,6 +303,12 @@ def main() -> int:
     localcourse.init_course(base, assignments)
     made = build_cohort(base, assignments, args.submissions)
     print(f"built {len(made)} submissions in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    if args.load:
+        code = load_run(clone(base, top / "load"), args.workers, args.unsafe_no_sandbox, len(made))
+        if not args.keep:
+            shutil.rmtree(top, ignore_errors=True)
+        return code
 
     results = {}
     if not args.skip_plain:
