@@ -142,7 +142,7 @@ def _command(args) -> int:
               f"draws other cases.")
         return 0
     if args.command == "merge":
-        from .cohort import merge_shards
+        from .shards import merge_shards
         merge_shards(args.course, args.shards, args.db_url)
         return 0
     if args.command == "feedback":

@@ -105,7 +105,8 @@ def variants_for(assignment: str, reference_code: str = "") -> tuple[dict, list]
 
 
 def release_notebook(course: Path, assignment: str):
-    from .cohort import STATE_DIR, sync_assignments
+    from .inprocess import sync_assignments
+    from .plan import STATE_DIR
 
     for folder in (course / "release" / assignment, course / STATE_DIR / "release" / assignment):
         path = folder / f"{assignment}.ipynb"

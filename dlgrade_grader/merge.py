@@ -156,12 +156,13 @@ def merge_gradebooks(src_url: str, dst: Gradebook, assignments=None) -> list[tup
 def replace_tree(src: Path, dst: Path) -> None:
     """Move ``src`` to ``dst``, replacing what was there (read-only files included)."""
     if dst.exists() or dst.is_symlink():
-        shutil.rmtree(dst, onerror=_force_remove)
+        shutil.rmtree(dst, onerror=force_remove)
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(src), str(dst))
 
 
-def _force_remove(func, path, _exc):
+def force_remove(func, path, _exc):
+    """``shutil.rmtree`` error handler: make the folder (and the entry) writable, then try again."""
     import os
     import stat
     parent = os.path.dirname(path)

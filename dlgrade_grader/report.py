@@ -13,25 +13,28 @@ from pathlib import Path
 
 from .canvas import CANVAS_NAME, waiting_reason, write_canvas
 from .crashpoints import crash_point
+from .outcome import RANK, Status
 
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
 SUMMARY_NAME = "summary.txt"
-STATUS_RANK = {"failed": 4, "warning": 3, "repaired": 2, "missing": 1, "ok": 0}
+STATUS_RANK = RANK
 STATUS_TEXT = {
-    "ok": "graded",
-    "repaired": "graded after repairs",
-    "warning": "graded, with problems",
-    "failed": "not gradable: scored 0",
-    "missing": "not submitted",
+    Status.OK: "graded",
+    Status.REPAIRED: "graded after repairs",
+    Status.WARNING: "graded, with problems",
+    Status.FAILED: "not gradable: scored 0",
+    Status.MISSING: "not submitted",
 }
+UNSAFE_BANNER = ("WARNING: graded with --unsafe-no-sandbox: student code ran WITHOUT the kernel sandbox "
+                 "(it could read source/, the gradebook and other students' work)")
 
 
 def question_order(course: Path, assignment: str, gb) -> list[tuple[str, str, float]]:
     """(notebook, grade id, max points) of every graded cell, in notebook order."""
     import nbformat
 
-    from .cohort import STATE_DIR
+    from .plan import STATE_DIR
 
     from nbgrader.api import MissingEntry
 
@@ -106,7 +109,6 @@ def _fmt(x) -> str:
 def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
     lines = []
     if summary.get("unsafe"):
-        from .cohort import UNSAFE_BANNER
         lines.append(UNSAFE_BANNER)
     if summary.get("title"):
         lines.append(summary["title"])
@@ -147,7 +149,6 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     lines.append("submissions: " + ", ".join(f"{n} {STATUS_TEXT[s]}" for s, n in sorted(counts.items())))
     if summary.get("unsafe"):
-        from .cohort import UNSAFE_BANNER
         lines.append(UNSAFE_BANNER)
     return "\n".join(lines)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from . import report
 from .course_lock import course_lock
-from .cohort import (State, _coursedir, _ensure_gradebook, list_assignments, list_students, load_config,
-                     reusable_feedback_class, venv_on_path)
+from .inprocess import coursedir, load_config, reusable_feedback_class, venv_on_path
+from .plan import State, gradebook_url, list_assignments, list_students
 
 
 def rebuild(course: Path, assignments=(), students=(), db_url: str | None = None, out=sys.stdout) -> list[Path]:
@@ -30,7 +30,7 @@ def rebuild(course: Path, assignments=(), students=(), db_url: str | None = None
 
 def _rebuild(course: Path, assignments, students, db_url, out, started: float) -> list[Path]:
     venv_on_path()
-    db_url = _ensure_gradebook(course, db_url)
+    db_url = gradebook_url(course, db_url)
     hws, messages = list_assignments(course, list(assignments))
     for message in messages:
         print(message, file=sys.stderr)
@@ -38,7 +38,7 @@ def _rebuild(course: Path, assignments, students, db_url, out, started: float) -
     wanted = [s for s in everyone if not students or s in students]
     state = State(course)
     cfg = load_config(course, course, db_url)
-    converter = reusable_feedback_class()(coursedir=_coursedir(cfg), config=cfg)
+    converter = reusable_feedback_class()(coursedir=coursedir(cfg), config=cfg)
     converter.force = True
     pages = []
     for hw in hws:

@@ -33,7 +33,7 @@ import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
-from .cohort import STATE_DIR
+from .plan import STATE_DIR
 from .similarity_html import write_index, write_pair_page
 
 REPORT_DIR = Path("reports") / "similarity"

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from dlgrade_grader import cohort, localcourse
+from dlgrade_grader.plan import STATE_DIR, State
 from dlgrade_grader.demo import release_notebook
 from dlgrade_grader.submissions import build_submission, write_submission
 
@@ -44,10 +45,10 @@ class Batch:
                                  root / "submitted" / sid / hw / f"{hw}.ipynb")
         self.summary = cohort.run(cohort.Options(course=root, workers=workers, feedback=False, reports=False,
                                                  progress=False), out=io.StringIO())
-        state = cohort.State(root)
+        state = State(root)
         self.results = {}
         for hw, by_student in self.variants.items():
-            logs = root / cohort.STATE_DIR / "logs" / hw
+            logs = root / STATE_DIR / "logs" / hw
             self.results[hw] = localcourse.read_results(
                 root, hw, sorted(by_student),
                 lambda sid, logs=logs: (logs / f"{sid}.log").read_text() if (logs / f"{sid}.log").exists() else "")

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from dlgrade_grader import cohort
+from dlgrade_grader.plan import grader_fingerprint
 from dlgrade_grader.crashpoints import ENV as CRASH_ENV
 from dlgrade_grader.preprocessors import HIDDEN_REGION
 from dlgrade_grader.submissions import REFERENCE, build_submission, insert_cells
@@ -46,7 +46,7 @@ def demo(tmp_path_factory):
     src = nbformat.read(str(root / "source" / hw / f"{hw}.ipynb"), as_version=4)
     students = sorted(p.name for p in (root / "submitted").iterdir())
     return SimpleNamespace(root=root, hw=hw, proc=proc, src=src, students=students,
-                           grader=cohort.grader_fingerprint(root, hw),
+                           grader=grader_fingerprint(root, hw),
                            points=dict(cc.grade_cell_points(src)), scores=_scores(root, hw),
                            state=json.loads((root / ".dlgrade" / "state.json").read_text())["results"])
 
@@ -216,7 +216,7 @@ def test_rerun_skips_up_to_date_and_keeps_manual_grades(demo):
         gb.db.commit()
     proc = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=demo.root)
     assert proc.returncode == 0
-    if cohort.grader_fingerprint(demo.root, demo.hw) != demo.grader:
+    if grader_fingerprint(demo.root, demo.hw) != demo.grader:
         # someone edited the grading code since the first run: every result is stale once
         assert f"{len(demo.students)} graded now, 0 up to date" in proc.stdout
         proc = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=demo.root)
