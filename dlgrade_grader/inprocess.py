@@ -54,6 +54,7 @@ def sync_assignments(course: Path, assignments: list, db_url: str, log: logging.
     from nbgrader.converters.base import NbGraderException
 
     venv_on_path()
+    cache_metadata_schema()
     cfg = load_config(course, course, db_url)
     for hw in assignments:
         cd = coursedir(cfg, assignment_id=hw, release_directory=f"{STATE_DIR}/release")
@@ -175,3 +176,38 @@ def sqlite_snapshot(src: Path, dst: Path) -> None:
         a.backup(b)
     a.close()
     b.close()
+
+
+def cache_metadata_schema() -> bool:
+    """Validate nbgrader's cell metadata with one prepared validator instead of ``jsonschema.validate``.
+
+    ``jsonschema.validate`` checks the schema itself against its meta-schema on
+    every call; nbgrader calls it for every cell, twice per notebook
+    (``CheckCellMetadata`` runs before and after the kernel), against one fixed
+    schema. Same errors, raised the same way (``best_match``), without the meta-check.
+    """
+    import jsonschema
+    import nbgrader.nbgraderformat.common as common
+
+    if isinstance(common.jsonschema, _PreparedSchemas):
+        return False
+    common.jsonschema = _PreparedSchemas(jsonschema)
+    return True
+
+
+class _PreparedSchemas:
+    def __init__(self, jsonschema):
+        self._jsonschema, self._validators = jsonschema, {}
+
+    def validate(self, instance, schema):
+        validator = self._validators.get(id(schema))
+        if validator is None or validator.schema is not schema:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[id(schema)] = cls(schema)
+        error = self._jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):  # anything else nbgrader reads from the module
+        return getattr(self._jsonschema, name)

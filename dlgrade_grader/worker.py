@@ -19,8 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .faults import DATABASE, classify
-from .inprocess import (capturing_autograde, coursedir, forget_gradebook_connections, load_config,
-                        reusable_feedback_class, reuse_gradebook_connections, sqlite_snapshot)
+from .inprocess import (cache_metadata_schema, capturing_autograde, coursedir, forget_gradebook_connections,
+                        load_config, reusable_feedback_class, reuse_gradebook_connections, sqlite_snapshot)
 from .merge import force_remove, replace_tree
 from .outcome import Note, NoteKind, Outcome, Status
 from .plan import STATE_DIR
@@ -101,6 +101,7 @@ class Worker:
 
         from . import preprocessors  # noqa: F401
         reuse_gradebook_connections()
+        cache_metadata_schema()
 
     def release_notebooks(self, hw: str) -> dict:
         if hw not in self._releases:

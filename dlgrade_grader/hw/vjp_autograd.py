@@ -464,7 +464,11 @@ class _TorchTensor:
 
     @staticmethod
     def _u(x):
-        return x.t if isinstance(x, _TorchTensor) else _tt(x)
+        if isinstance(x, _TorchTensor):
+            return x.t
+        if isinstance(x, float):  # a constant enters as a number: no tensor built per operation
+            return x
+        return _tt(x)
 
     value = property(lambda self: _np(self.t))
     T = property(lambda self: self.transpose())
@@ -502,13 +506,24 @@ def _expr_case(rng, expr, leaves, consts=None, cot=True, positive=(), budget=Non
     for i, s in enumerate(leaves):
         vals.append(rng.uniform(0.5, 2.0, size=s) if i in positive else rng.standard_normal(s))
     consts = consts or {}
-    probe = EXPRS[expr](*[_NumpyLeaf(v) for v in vals], dict(consts))
     case = {"expr": expr, "leaves": vals, "consts": consts}
     if cot:
-        case["cot"] = rng.standard_normal(np.shape(probe.value))
+        case["cot"] = rng.standard_normal(_output_shape(expr, vals, consts))
     if budget:
         case["budget"] = budget
     return case
+
+
+_SHAPES: dict = {}
+
+
+def _output_shape(expr, vals, consts) -> tuple:
+    """The expression's output shape, which depends on the shapes of its inputs only: learnt once
+    per shape (the deep chain is ten thousand operations long)."""
+    key = (expr, tuple(np.shape(v) for v in vals), tuple(sorted((k, np.shape(v)) for k, v in consts.items())))
+    if key not in _SHAPES:
+        _SHAPES[key] = np.shape(EXPRS[expr](*[_NumpyLeaf(v) for v in vals], dict(consts)).value)
+    return _SHAPES[key]
 
 
 class _NumpyLeaf:
