@@ -45,9 +45,10 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.startup_timeout = 120
+# Deleted cells are put back by dlgrade's intake before nbgrader reads the notebook (locked cells
+# as they were, answer cells empty, with a note); OverwriteCells.add_missing_cells stays off.
 # Student kernels run under bubblewrap (GraderExecute's kernel manager, dlgrade_grader/sandbox.py),
 # with the student environment .venv-kernel (numpy, matplotlib, ipykernel, the student package;
 # no torch, autograd or grader) built by scripts/setup.sh;

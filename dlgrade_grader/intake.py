@@ -67,6 +67,9 @@ class IntakeResult:
         return not self.fatal
 
 
+MISSING_ANSWER = "This answer cell was missing from the submission; the grader put back the empty one."
+
+
 def release_specs(release_nb) -> dict:
     specs = {}
     for index, cell in enumerate(release_nb.cells):
@@ -135,8 +138,10 @@ def repair_cells(nb, specs: dict, label: str, notes: list) -> None:
     Renamed ids are renamed back when a cell of the same kind is missing at the
     same place; extra or duplicate ids lose their nbgrader metadata (they become
     ordinary cells the student wrote); deleted locked cells (setup and test
-    cells) are restored from the release. Deleted solution cells are not: the
-    student's work is what it is.
+    cells) are restored from the release, and deleted answer cells come back
+    as the release's empty answer with a line saying so (a TA grading by hand
+    sees the question, not a gap). This is the only place cells are put back:
+    nbgrader's ``OverwriteCells.add_missing_cells`` stays off.
     """
     seen, unknown = set(), []
     for index, cell in enumerate(nb.cells):
@@ -169,11 +174,9 @@ def repair_cells(nb, specs: dict, label: str, notes: list) -> None:
     if renamed:
         notes.append(f"{label}: renamed grade ids were restored ({', '.join(renamed)})")
 
-    restored = []
+    restored, emptied = [], []
     for gid in sorted(missing, key=lambda m: specs[m].index):
         spec = specs[gid]
-        if not spec.locked:
-            continue
         # insert after the nearest preceding nbgrader cell that is present
         ids = [_gid(c) for c in nb.cells]
         at = 0
@@ -184,13 +187,18 @@ def repair_cells(nb, specs: dict, label: str, notes: list) -> None:
         cell = nbformat.from_dict(copy.deepcopy(spec.cell))
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        if not spec.locked:  # the student's answer is gone: the empty one, saying so, scores nothing
+            mark = "# " if cell.cell_type == "code" else ""
+            cell.source = f"{mark}{MISSING_ANSWER}\n\n{cell.source}"
+            emptied.append(gid)
+        else:
+            restored.append(gid)
         nb.cells.insert(at, cell)
-        restored.append(gid)
     if restored:
         notes.append(f"{label}: deleted cells were restored from the assignment: {', '.join(restored)}")
-    deleted_answers = [gid for gid in missing if not specs[gid].locked]
-    if deleted_answers:
-        notes.append(f"{label}: answer cells are missing and were not restored: {', '.join(deleted_answers)}")
+    if emptied:
+        notes.append(f"{label}: answer cells were missing and were put back empty (they score nothing): "
+                     f"{', '.join(emptied)}")
 
 
 def _walk(src: Path):

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Enum, List, Unicode
 
 from . import hw, keys
@@ -28,8 +27,6 @@ from .sanitize import INTAKE_KEY
 from .verify import CellResult, GradingContext, name_broken_helpers, verify_cell
 
 SIDECAR_SUFFIX = ".dlgrade.json"
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$",
-                           re.S | re.M)
 
 
 class VerifyChecks(NbGraderPreprocessor):
@@ -152,14 +149,25 @@ class VerifyChecks(NbGraderPreprocessor):
                 json.dump(summary, fh, indent=1, sort_keys=True)
 
 
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback shows the verdicts but never the hidden test text."""
+class HideHiddenTests(ClearHiddenTests):
+    """Feedback shows the verdicts but never the hidden test text.
+
+    nbgrader's own region removal, with its delimiter traits
+    (``begin_test_delimeter``, ``end_test_delimeter``) and its error on a
+    nested or unterminated region; a one-line placeholder is left where each
+    region was, so the student sees that checks ran there.
+    """
 
     placeholder = Unicode("# hidden checks: their results are in the output below").tag(config=True)
+    enforce_metadata = False  # test cells are grade cells already; nothing to enforce in feedback
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
-            cell.source = HIDDEN_REGION.sub(self.placeholder, cell.source)
-            if "BEGIN HIDDEN TESTS" in cell.source:  # unterminated region: drop the rest
-                cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0] + self.placeholder
+        if cell.cell_type == "code" and self.begin_test_delimeter in cell.source:
+            lines = []
+            for line in cell.source.split("\n"):
+                if self.begin_test_delimeter in line:  # the placeholder stays, the region goes
+                    lines.append(line[:len(line) - len(line.lstrip())] + self.placeholder)
+                lines.append(line)
+            cell.source = "\n".join(lines)
+            self._remove_hidden_test_region(cell)
         return cell, resources

@@ -20,11 +20,13 @@ from nbgrader.api import Gradebook
 
 from dlgrade_grader.plan import grader_fingerprint
 from dlgrade_grader.crashpoints import ENV as CRASH_ENV
-from dlgrade_grader.preprocessors import HIDDEN_REGION
+from dlgrade_grader.preprocessors import HideHiddenTests
 from dlgrade_grader.submissions import REFERENCE, build_submission, insert_cells
 from grader_tests import cohort_course as cc
 
 SANDBOX_OK, _ = cc.sandbox_ready()
+# the test's own reading of a hidden region, independent of the preprocessor under test
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$", re.S | re.M)
 SANDBOX_ARGS = [] if SANDBOX_OK else ["--unsafe-no-sandbox"]
 
 
@@ -83,6 +85,20 @@ def test_feedback_shows_verdicts_not_hidden_tests(demo):
     tamper = demo.root / "feedback" / "demo-tamper-mallory" / demo.hw / f"{demo.hw}.html"
     if tamper.exists() and demo.state[f"{demo.hw}/demo-tamper-mallory"]["notes"]:
         assert "dlgrade-notes" in tamper.read_text()
+
+
+def test_hidden_regions_leave_a_placeholder_and_a_broken_one_is_an_error():
+    """Feedback hides hidden tests with nbgrader's own region rules (and its delimiter traits)."""
+    cell = nbformat.v4.new_code_cell("check('a', f)\n    ### BEGIN HIDDEN TESTS\n    check('a', f, hidden=True)\n"
+                                     "    ### END HIDDEN TESTS\ncheck('b', g)")
+    hide = HideHiddenTests()
+    cell, _ = hide.preprocess_cell(cell, {}, 0)
+    assert cell.source == f"check('a', f)\n    {hide.placeholder}\ncheck('b', g)"
+    custom = HideHiddenTests(begin_test_delimeter="HIDE FROM HERE", end_test_delimeter="HIDE TO HERE")
+    cell = nbformat.v4.new_code_cell("x = 1\n# HIDE FROM HERE\nsecret()\n# HIDE TO HERE")
+    assert "secret" not in custom.preprocess_cell(cell, {}, 0)[0].source
+    with pytest.raises(RuntimeError, match="No end hidden tests"):
+        hide.preprocess_cell(nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nsecret()"), {}, 0)
 
 
 def test_csv_has_per_question_columns_and_quotes(demo):

@@ -81,6 +81,8 @@ def test_fault_gets_a_score_and_a_reason(run, fault):
         assert score < full
     elif fault.score == "at_most_first_test":
         assert score <= run.points[run.ctx.test_ids[0]] + 1e-9
+    elif fault.score == "after_first_test":
+        assert run.points[run.ctx.test_ids[0]] - 1e-9 <= score < full
     reason = re.compile(fault.reason, re.I | re.S)
     assert reason.search(result["reason"]), result
     assert reason.search(run.rows[fault.student]["reason"])

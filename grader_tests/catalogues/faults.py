@@ -8,7 +8,8 @@ a score (``score``), the summary and the feedback page give a reason matching
 
 ``score``: "full" (what the clean reference earns), "zero", "first_test"
 (exactly the points of the test cells before the fault), "at_most_first_test",
-or "recorded" (some score, whatever it is). ``kernel=True`` marks faults that only the kernel
+"after_first_test" (at least the first test's points, less than full), or
+"recorded" (some score, whatever it is). ``kernel=True`` marks faults that only the kernel
 sandbox's limits contain (they are not run where the sandbox cannot run).
 """
 from __future__ import annotations
@@ -79,6 +80,18 @@ def _deleted_cells(folder, ctx):
     nb = ctx.ref()
     doomed = {_setup_id(ctx), ctx.test_ids[0]}  # the imports and a test cell
     nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in doomed]
+    ctx.write(folder, nb)
+
+
+def _deleted_answer(folder, ctx):
+    """The answer cell just before the second test is gone: that question (and only what uses the
+    answer) scores nothing, and the intake says so."""
+    nb = ctx.ref()
+    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    second = ids.index(ctx.test_ids[1])
+    doomed = next(i for i in range(second - 1, -1, -1)
+                  if nb.cells[i].get("metadata", {}).get("nbgrader", {}).get("solution"))
+    del nb.cells[doomed]
     ctx.write(folder, nb)
 
 
@@ -155,6 +168,7 @@ FAULTS = [
     Fault("nbformat_v3", _nbformat_v3, "full", r"nbformat 3"),
     Fault("missing_notebook", _missing_notebook, "zero", r"missing from the submission", status=("failed",)),
     Fault("deleted_cells", _deleted_cells, "full", r"deleted cells were restored"),
+    Fault("deleted_answer", _deleted_answer, "after_first_test", r"answer cells were missing and were put back empty"),
     Fault("renamed_grade_id", _renamed_grade_id, "full", r"renamed grade ids were restored"),
     Fault("renamed_notebook", _renamed_notebook, "full", r"graded in its place"),
     Fault("notebook_100mb", _huge_notebook, "full", r"1\d\d MB.*outputs were cleared"),
