@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from . import hw as hw_modules
-from .localcourse import REPO
+from .coursefolder import REPO
 from .submissions import BLANK, REFERENCE, Variant, build_submission, reference_answers, write_submission
 
 PERSONAS = [("perfect", "ada"), ("blank", "ben"), ("mistake", "cleo"), ("mistake", "dmitri"),

@@ -30,7 +30,7 @@ from . import authoring, hw
 from .casebook import is_test_cell
 from .checks import make_cases, public_seed
 from .hw import ASSIGNMENTS
-from .localcourse import REPO, init_course
+from .coursefolder import REPO, init_course
 from .verify import parse_check_calls
 
 STUDENT_PACKAGE = "dlgrade-student"

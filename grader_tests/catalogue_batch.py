@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from dlgrade_grader import cohort, localcourse
+from dlgrade_grader import cohort
+from grader_tests import localcourse
 from dlgrade_grader.plan import STATE_DIR, State
 from dlgrade_grader.demo import release_notebook
 from dlgrade_grader.submissions import build_submission, write_submission

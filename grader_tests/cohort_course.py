@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlgrade_grader import localcourse
+from grader_tests import localcourse
 
 REPO = Path(__file__).resolve().parents[1]
 PREFERRED = ("vjp_autograd", "ridge_regression", "jacobians", "mle_map", "probability")

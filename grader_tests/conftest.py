@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade_grader import localcourse
+from grader_tests import localcourse
 from dlgrade_grader.release import available
 from grader_tests.catalogue_batch import Batch
 from grader_tests.catalogues import BLANK, REFERENCE, load

@@ -21,8 +21,8 @@ import re
 import nbformat
 import pytest
 
-from dlgrade_grader import localcourse
-from dlgrade_grader.expectations import autograded_total, problems_with
+from grader_tests import localcourse
+from grader_tests.expectations import autograded_total, problems_with
 from grader_tests.conftest import ASSIGNMENTS, TEST_COURSE_KEY, variants_for
 
 

@@ -23,7 +23,7 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
-from dlgrade_grader import localcourse
+from grader_tests import localcourse
 from dlgrade_grader.crashpoints import ENV as CRASH_ENV
 from dlgrade_grader.submissions import insert_cells
 from grader_tests import cohort_course as cc

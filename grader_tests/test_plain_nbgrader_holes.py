@@ -7,8 +7,8 @@ against a real assignment of this course, where it earns nothing.
 import pytest
 
 from dlgrade_grader import authoring
-from dlgrade_grader import localcourse
-from dlgrade_grader.expectations import autograded_total
+from grader_tests import localcourse
+from grader_tests.expectations import autograded_total
 from dlgrade_grader.submissions import Attack, build_submission
 
 PLAIN_NOTEBOOK = '''\

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlgrade_grader import localcourse
+from grader_tests import localcourse
 from grader_tests import cohort_course as cc
 
 SANDBOX_OK, _ = cc.sandbox_ready()

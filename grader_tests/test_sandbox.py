@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from dlgrade_grader import authoring
-from dlgrade_grader import localcourse
+from grader_tests import localcourse
 from dlgrade_grader.execute import REPORT_SUFFIX
 from dlgrade_grader.sandbox import probe
 from dlgrade_grader.submissions import fill, insert_cells, reference_answers, write_submission

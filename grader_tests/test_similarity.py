@@ -296,7 +296,7 @@ def test_demo_cohort_plants_one_copied_pair_and_only_it_is_flagged(tmp_path):
     import sys
 
     from dlgrade_grader.hw import ASSIGNMENTS
-    from dlgrade_grader.localcourse import REPO, nbgrader_env
+    from dlgrade_grader.coursefolder import REPO, nbgrader_env
 
     course = tmp_path / "course"
     course.mkdir()

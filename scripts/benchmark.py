@@ -44,7 +44,8 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
-from dlgrade_grader import localcourse, release  # noqa: E402
+from dlgrade_grader import release  # noqa: E402
+from grader_tests import localcourse  # noqa: E402
 from dlgrade_grader.execute import REPORT_SUFFIX  # noqa: E402
 from dlgrade_grader.submissions import BLANK, REFERENCE, build_submission, write_submission  # noqa: E402
 

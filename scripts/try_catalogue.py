@@ -15,8 +15,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dlgrade_grader import localcourse  # noqa: E402
-from dlgrade_grader.expectations import problems_with  # noqa: E402
+from grader_tests import localcourse  # noqa: E402
+from grader_tests.expectations import problems_with  # noqa: E402
 from dlgrade_grader.submissions import build_submission  # noqa: E402
 from grader_tests.catalogues import BLANK, load  # noqa: E402
 

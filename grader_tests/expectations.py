@@ -1,8 +1,8 @@
 """What a catalogue entry must score, stated once for tests, demo and benchmark."""
 from __future__ import annotations
 
-from .localcourse import Graded
-from .submissions import Variant
+from dlgrade_grader.submissions import Variant
+from grader_tests.localcourse import Graded
 
 
 def autograded_total(g: Graded) -> float:

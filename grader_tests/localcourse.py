@@ -1,60 +1,22 @@
-"""Throw-away nbgrader course directories, graded in parallel shards.
+"""Throw-away nbgrader courses for the grader's self-tests, and reading back what grading left.
 
-Used by the grader's self-tests, the demo cohort and the benchmark. Each
-shard is its own course directory with its own copy of the gradebook, so
-parallel shards never share a SQLite file; results are read back from each
-shard's gradebook and the verifier's sidecar files.
+:func:`read_results` reads a graded course's gradebook and the verifier's
+sidecars; :func:`grade` runs plain ``nbgrader autograde`` in parallel shards
+(each its own course directory with its own copy of the gradebook), for the
+tests that exercise nbgrader's own path rather than ``dlgrade grade``.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
-from .preprocessors import SIDECAR_SUFFIX
-from .submissions import write_submission
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def nbgrader_env() -> dict:
-    env = dict(os.environ)
-    # nbgrader runs the alembic CLI when it creates a gradebook
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
-
-
-def run_nbgrader(args: list, cwd: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_env(),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def init_course(root: Path, assignments, repo: Path = REPO) -> Path:
-    """A course at ``root`` with the repo's config and source, assignments released."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(repo / "nbgrader_config.py", root / "nbgrader_config.py")
-    for hw in assignments:
-        dst = root / "source" / hw
-        if dst.exists():
-            shutil.rmtree(dst)
-        shutil.copytree(repo / "source" / hw, dst)
-    # one nbgrader process for all assignments: its start-up dominates small courses
-    names = list(assignments)
-    # source/ holds exactly these assignments, so "*" selects them all
-    target = names[0] if len(names) == 1 else "--CourseDirectory.assignment_id=*"
-    proc = run_nbgrader(["generate_assignment", "--force", target], root)
-    missing = [hw for hw in names if not (root / "release" / hw).exists()]
-    if proc.returncode != 0 or missing:
-        raise RuntimeError(f"nbgrader generate_assignment failed for {missing}:\n{proc.stdout}\n{proc.stderr}")
-    return root
+from dlgrade_grader.coursefolder import REPO, init_course, nbgrader_env, read_notebook, run_nbgrader  # noqa: F401
+from dlgrade_grader.preprocessors import SIDECAR_SUFFIX
+from dlgrade_grader.submissions import write_submission
 
 
 def add_config(root: Path, text: str) -> None:
@@ -66,8 +28,6 @@ def add_config(root: Path, text: str) -> None:
 AUDIT_OFF = 'c.VerifyChecks.tamper_policy = "off"'
 
 
-def read_notebook(root: Path, folder: str, hw: str):
-    return nbformat.read(str(root / folder / hw / f"{hw}.ipynb"), as_version=4)
 
 
 @dataclass
