@@ -23,8 +23,18 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-MARKER = re.compile(r"^# %% (?P<kind>md|code|setup|solution|tests|answer|rubric)(?P<attrs>(?: \w+=\S+)*)\s*$")
+MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# the .cells schema: kind -> (attributes it needs, attributes it may have)
+KINDS = {
+    "md": ((), ()),
+    "code": ((), ()),
+    "setup": (("id",), ("id",)),
+    "solution": (("id",), ("id",)),
+    "tests": (("id", "points"), ("id", "points")),
+    "answer": (("id", "points"), ("id", "points")),
+    "rubric": (("id",), ("id", "points")),
+}
 
 
 class CellFileError(ValueError):
@@ -32,12 +42,17 @@ class CellFileError(ValueError):
 
 
 def parse_cells(text: str) -> list[dict]:
-    cells, current = [], None
+    """The cells of a ``.cells`` text, checked against :data:`KINDS`; errors name the line."""
+    cells, current, ids = [], None, {}
     for lineno, line in enumerate(text.splitlines(), 1):
         m = MARKER.match(line)
         if m:
-            attrs = dict(a.split("=", 1) for a in m.group("attrs").split())
-            current = {"kind": m.group("kind"), "attrs": attrs, "lines": [], "line": lineno}
+            kind, attrs = _marker(m.group("rest"), lineno)
+            if "id" in attrs:
+                if attrs["id"] in ids:
+                    raise CellFileError(f"line {lineno}: id '{attrs['id']}' is already used at line {ids[attrs['id']]}")
+                ids[attrs["id"]] = lineno
+            current = {"kind": kind, "attrs": attrs, "lines": [], "line": lineno}
             cells.append(current)
         elif current is None:
             if line.strip():
@@ -49,26 +64,70 @@ def parse_cells(text: str) -> list[dict]:
     return cells
 
 
+def _marker(rest: str, lineno: int) -> tuple[str, dict]:
+    words = rest.split()
+    if not words or words[0] not in KINDS:
+        found = repr(words[0]) if words else "nothing"
+        raise CellFileError(f"line {lineno}: a cell marker names its kind ({', '.join(KINDS)}); found {found}")
+    kind, attrs = words[0], {}
+    needs, may = KINDS[kind]
+    for word in words[1:]:
+        name, eq, value = word.partition("=")
+        if not eq or not name or not value:
+            raise CellFileError(f"line {lineno}: '{word}' is not an attribute (name=value)")
+        if name not in may:
+            allowed = ", ".join(may) or "no attributes"
+            raise CellFileError(f"line {lineno}: a {kind} cell takes {allowed}; '{name}' is not one of them")
+        attrs[name] = value
+    for name in needs:
+        if name not in attrs:
+            raise CellFileError(f"line {lineno}: a {kind} cell needs {name}=")
+    if "points" in attrs:
+        try:
+            points = float(attrs["points"])
+        except ValueError:
+            points = -1.0
+        if not points >= 0:
+            raise CellFileError(f"line {lineno}: points must be a non-negative number, not {attrs['points']!r}")
+    return kind, attrs
+
+
+def check_points(cells: list[dict]) -> None:
+    """Each test cell's points are what its check() calls add up to (a course file's test cells hold
+    only check calls), so a typo is found when the notebook is built, not when it is graded."""
+    from .verify import SourceError, parse_check_calls
+
+    for cell in cells:
+        if cell["kind"] != "tests":
+            continue
+        try:
+            calls = parse_check_calls(cell["source"])
+        except SourceError as exc:
+            raise CellFileError(f"test cell at line {cell['line']}: {exc}") from None
+        total, said = sum(c.points for c in calls), float(cell["attrs"]["points"])
+        if abs(total - said) > 1e-9:
+            raise CellFileError(f"test cell at line {cell['line']} ('{cell['attrs']['id']}'): its checks add up "
+                                f"to {total:g} points, its marker says points={cell['attrs']['points']}")
+
+
 def _meta(kind: str, attrs: dict, line: int) -> dict:
     if kind in ("md", "code"):
         return {}
-    if "id" not in attrs:
-        raise CellFileError(f"cell at line {line}: a {kind} cell needs id=")
     grade = kind in ("tests", "answer")
     meta = {"grade": grade, "grade_id": attrs["id"], "locked": kind in ("setup", "tests", "rubric"),
             "schema_version": 3, "solution": kind in ("solution", "answer"), "task": kind == "rubric"}
     if grade or kind == "rubric":
-        meta["points"] = float(attrs.get("points", 0)) if kind == "rubric" else float(attrs["points"])
+        meta["points"] = float(attrs.get("points", 0))
         if meta["points"] == int(meta["points"]):
             meta["points"] = int(meta["points"])
     return {"nbgrader": meta}
 
 
-def build_notebook(text: str):
+def build_notebook(text: str, cells: list | None = None):
     nb = new_notebook()
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
-    for cell in parse_cells(text):
+    for cell in cells if cells is not None else parse_cells(text):
         kind, meta = cell["kind"], _meta(cell["kind"], cell["attrs"], cell["line"])
         if kind in ("md", "answer", "rubric"):
             nbcell = new_markdown_cell(cell["source"], metadata=meta)
@@ -121,7 +180,12 @@ def build(course_dir: Path, source_dir: Path, assignments=None) -> list[Path]:
         name = cell_file.stem
         if assignments and name not in assignments:
             continue
-        nb = build_notebook(expand(cell_file.read_text(encoding="utf-8"), name))
+        try:
+            cells = parse_cells(expand(cell_file.read_text(encoding="utf-8"), name))
+            check_points(cells)
+        except CellFileError as exc:
+            raise CellFileError(f"{cell_file.name}: {exc}") from None
+        nb = build_notebook("", cells)
         target = source_dir / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")

@@ -319,3 +319,29 @@ def test_blank_tensor_cell_defines_the_class_and_each_method_says_it_is_missing(
     for use in (lambda: t + 1, lambda: 2 * t, lambda: t.exp(), lambda: t.sum(), lambda: t.backward()):
         with pytest.raises(NotImplementedError):
             use()
+
+
+# a broken .cells file -> the line and the words its error must name
+CELL_FILE_ERRORS = [
+    ("# %% md\nhi\n# %% sollution id=a\nx = 1\n", r"line 3: a cell marker names its kind \(md, code.*found 'sollution'"),
+    ("# %% tests id=t pts=4\ncheck('a', points=4)\n", r"line 1: a tests cell takes id, points; 'pts'"),
+    ("# %% tests id=t\ncheck('a', points=4)\n", r"line 1: a tests cell needs points="),
+    ("# %% answer id=p points=ten\nwrite here\n", r"line 1: points must be a non-negative number"),
+    ("# %% setup id=s\nimport numpy\n# %% solution id=s\nx = 1\n", r"line 3: id 's' is already used at line 1"),
+    ("# %% md points=3\ntext\n", r"line 1: a md cell takes no attributes"),
+    ("# %% solution id\nx = 1\n", r"line 1: 'id' is not an attribute"),
+    ("intro\n# %% md\n", r"line 1: text before the first cell marker"),
+    ("# %% tests id=t points=5\ncheck('a', points=1)\n### BEGIN HIDDEN TESTS\ncheck('a.h', points=3, hidden=True)\n"
+     "### END HIDDEN TESTS\n", r"line 1 \('t'\): its checks add up to 4 points, its marker says points=5"),
+    ("# %% tests id=t points=1\nassert f(1) == 2\n", r"test cell at line 1: .*only contain check"),
+]
+
+
+@pytest.mark.parametrize("text,error", CELL_FILE_ERRORS, ids=[f"case{i}" for i in range(len(CELL_FILE_ERRORS))])
+def test_a_broken_cells_file_is_refused_with_its_line(tmp_path, text, error):
+    from dlgrade_grader.authoring import CellFileError, build
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "broken.cells").write_text(text)
+    with pytest.raises(CellFileError, match=error):
+        build(tmp_path / "course", tmp_path / "source")
+    assert not (tmp_path / "source" / "broken").exists()
