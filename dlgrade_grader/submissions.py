@@ -23,7 +23,8 @@ class Variant:
     """One synthetic submission and what the grader must make of it.
 
     kind "wrong":       reference answers with ``answers`` swapped in; every check in
-                        ``fails`` must lose points and every other check must not.
+                        ``fails`` (by default: one of the own checks of what it breaks) must
+                        lose points, and no check that does not use what it breaks may.
     kind "alternative": reference answers with ``answers`` swapped in; full marks.
     kind "attack":      the blank notebook (or ``base="reference"``) plus the attack;
                         it may score no more than its base without the attack.
@@ -56,7 +57,7 @@ REFERENCE = Variant("solution", "reference")
 BLANK = Variant("notebook", "blank", base="blank")
 
 
-def Wrong(name, answers, fails, **kw) -> Variant:  # noqa: N802 (reads as data)
+def Wrong(name, answers, fails=(), **kw) -> Variant:  # noqa: N802 (reads as data)
     return Variant(name, "wrong", answers=answers, fails=tuple(fails), **kw)
 
 

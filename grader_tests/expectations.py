@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dlgrade_grader.submissions import Variant
 from grader_tests.localcourse import Graded
+from grader_tests.uses import UsesGraph
 
 
 def autograded_total(g: Graded) -> float:
@@ -13,11 +14,22 @@ def check_ids(g: Graded) -> set:
     return {c["id"] for c in g.checks}
 
 
-def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, audit: bool = True) -> list[str]:
+def _lost(g: Graded, check_id: str) -> bool:
+    """Points lost on the check (or, for a check worth none, a failing verdict)."""
+    got, total = g.check_points(check_id)
+    if total > 0:
+        return got < total
+    return any(not c.get("passed") for c in g.checks if c["id"] == check_id)
+
+
+def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, audit: bool = True,
+                  uses: UsesGraph | None = None) -> list[str]:
     """Empty when ``graded`` is what ``variant`` promises; otherwise what went wrong.
 
     ``audit=False``: graded with the static audit switched off, so nothing is reported,
-    and every promise about scores must hold all the same."""
+    and every promise about scores must hold all the same. ``uses``: the assignment's
+    uses-graph; a wrong answer that breaks a function (an answer cell it swaps) may then
+    also lose points on every check that reaches that function."""
     if graded.score is None:
         return [f"{variant.student_id} was not graded: {graded.problems}\n{graded.log[-3000:]}"]
     if variant.needs_audit and not audit:
@@ -38,21 +50,23 @@ def problems_with(variant: Variant, graded: Graded, baseline: Graded | None, aud
         if not graded.checks:
             out.append("no checks were graded")
     elif variant.kind == "wrong":
+        broken = set(variant.answers)
+        own = uses.own_checks(broken) if uses else set()
+        allowed = set(variant.fails) | (uses.reaching_checks(broken) if uses else set())
+        if not variant.fails and not any(_lost(graded, cid) for cid in own):
+            out.append(f"wrong answer lost nothing on the checks of what it breaks ({', '.join(sorted(own))})")
         for cid in variant.fails:
-            entries = [c for c in graded.checks if c["id"] == cid]
-            got, total = graded.check_points(cid)
-            if not entries:
+            if not any(c["id"] == cid for c in graded.checks):
                 out.append(f"intended check {cid} was not graded at all")
-            elif total > 0 and got >= total:
-                out.append(f"wrong answer kept full marks on its intended check {cid}")
-            elif total == 0 and all(c.get("passed") for c in entries):
-                out.append(f"wrong answer passed its intended check {cid} (worth no points)")
-        texts = [c.get("text", "") for c in graded.checks if c["id"] in variant.fails and not c.get("passed")]
+            elif not _lost(graded, cid):
+                out.append(f"wrong answer kept full marks on (or passed) its intended check {cid}")
+        # the real cause is named by a failing check that uses what the answer breaks
+        texts = [c.get("text", "") for c in graded.checks if c["id"] in allowed | own and not c.get("passed")]
         for phrase in variant.says:
             if not any(phrase in text for text in texts):
-                out.append(f"no failing verdict of {', '.join(variant.fails)} says {phrase!r}: "
+                out.append(f"no failing verdict of {', '.join(sorted(allowed | own))} says {phrase!r}: "
                            f"{' | '.join(t.replace(chr(10), ' ') for t in texts)[:600]}")
-        for cid in sorted(check_ids(graded) - set(variant.fails)):
+        for cid in sorted(check_ids(graded) - allowed):
             got, total = graded.check_points(cid)
             if got < total:
                 out.append(f"wrong answer also lost points on unrelated check {cid}: {got:g}/{total:g}")

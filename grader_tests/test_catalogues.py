@@ -1,7 +1,8 @@
 """The grader tested like a compiler: every catalogue entry through real autograding.
 
 - the reference solution earns every autograded point, the blank notebook none;
-- each wrong answer loses points on its intended checks and nowhere else;
+- each wrong answer loses points on its intended checks, and elsewhere only on checks that use
+  what it breaks (``uses.py``);
 - each correct alternative keeps full marks;
 - each attack (assignment-specific, shared or white-box) gains nothing over its base.
 
@@ -23,6 +24,7 @@ import pytest
 
 from grader_tests import localcourse
 from grader_tests.expectations import autograded_total, problems_with
+from grader_tests.uses import uses_graph
 from grader_tests.conftest import ASSIGNMENTS, TEST_COURSE_KEY, variants_for
 
 
@@ -53,7 +55,7 @@ def test_catalogue_entry(graded, hw, student, audit):
     course = graded(hw, audit)
     variant = course.variants[student]
     baseline = course.blank if variant.base_kind == "blank" else course.reference
-    assert problems_with(variant, course[student], baseline, audit=audit) == []
+    assert problems_with(variant, course[student], baseline, audit=audit, uses=uses_graph(hw)) == []
 
 
 @pytest.mark.parametrize("hw", ASSIGNMENTS)

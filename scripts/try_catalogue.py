@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO))
 
 from grader_tests import localcourse  # noqa: E402
 from grader_tests.expectations import problems_with  # noqa: E402
+from grader_tests.uses import uses_graph  # noqa: E402
 from dlgrade_grader.submissions import build_submission  # noqa: E402
 from grader_tests.catalogues import BLANK, load  # noqa: E402
 
@@ -46,7 +47,7 @@ def main():
     bad = 0
     for v in variants:
         g = results[v.student_id]
-        probs = problems_with(v, g, blank, audit=not args.audit_off)
+        probs = problems_with(v, g, blank, audit=not args.audit_off, uses=uses_graph(hw))
         status = "ok " if not probs else "BAD"
         bad += bool(probs)
         print(f"{status} {v.student_id:45s} score={g.score}/{g.max_score}")

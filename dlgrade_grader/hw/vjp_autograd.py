@@ -613,7 +613,9 @@ _tensor_check("tensor.methods",
 _tensor_check("tensor.matmul",
               _cases(("mm1", lambda a, b, c, d: [(a, b), (b, c)], None, ()),
                      ("mm2", lambda a, b, c, d: [(a, b), (b, c), (c,)], None, ()),
-                     ("mm3", lambda a, b, c, d: [(d, a, b), (b, c)], None, ())))
+                     ("mm3", lambda a, b, c, d: [(d, a, b), (b, c)], None, ()),
+                     # stacks on both sides: where np.dot and matmul part ways
+                     ("mm3", lambda a, b, c, d: [(d, a, b), (d, b, c)], None, ())))
 
 
 # --------------------------------------------------------------------------- backward
