@@ -8,6 +8,7 @@ grades CSV, every verdict and every feedback page.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -212,14 +213,16 @@ def test_nbgrader_autograde_on_a_busy_course_is_refused(busy):
     assert "`dlgrade grade`" in err and f"pid {busy.pid}" in err, err[-2000:]
 
 
-def test_dlgrade_grade_waits_for_nbgrader_autograde(prepared, tmp_path):
+def test_dlgrade_grade_waits_for_nbgrader_autograde(prepared, clean, tmp_path):
     """The other way round: ``nbgrader autograde`` holds the course from its first line on."""
     hw, _ = prepared
-    root = _copy(prepared, tmp_path / "course")
+    root = tmp_path / "course"
+    shutil.copytree(clean[0], root, symlinks=True)  # graded once: nbgrader finds the assignment
     path = root / "submitted" / "demo-perfect-ada" / hw / f"{hw}.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     insert_cells(nb, [(None, "import time\ntime.sleep(50)")])  # keeps nbgrader busy meanwhile
     nbformat.write(nb, str(path))
+    state = (root / ".dlgrade" / "state.json").read_bytes()
     plain = _nbgrader(root, "autograde", hw, "--force")
     lock, deadline = root / ".dlgrade" / "lock", time.monotonic() + 60
     try:
@@ -227,13 +230,14 @@ def test_dlgrade_grade_waits_for_nbgrader_autograde(prepared, tmp_path):
             assert plain.poll() is None and time.monotonic() < deadline, plain.communicate()
             time.sleep(0.1)
         refused = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=root)
-        assert plain.poll() is None, "nbgrader finished before the check"
+        assert plain.poll() is None, ("nbgrader finished before the check", plain.communicate())
     finally:
-        os.killpg(plain.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(plain.pid, signal.SIGKILL)
         plain.communicate()
     assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
     assert f"`nbgrader autograde` (pid {plain.pid}" in refused.stderr, refused.stderr
-    assert not (root / ".dlgrade" / "state.json").exists(), "dlgrade went on past the lock"
+    assert (root / ".dlgrade" / "state.json").read_bytes() == state, "dlgrade went on past the lock"
 
 
 def test_worker_killed_mid_notebook_is_regraded_and_the_batch_finishes(busy, clean):
