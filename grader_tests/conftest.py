@@ -34,13 +34,17 @@ WORKERS = int(os.environ.get("DLGRADE_TEST_WORKERS", (os.cpu_count() or 2) + 1))
 
 
 def variants_for(hw: str, audit: bool = False) -> list:
-    """audit=False: the whole catalogue, shared and white-box attacks included, graded with the
-    static audit switched off: every score must be right without it.
+    """audit=False: the catalogue, shared and white-box attacks included, graded with the static
+    audit switched off: every score must be right without it.
     audit=True: what the audit itself must get right: no false alarm on correct work, a report of
-    every flagged attack, and the shortcuts only it can see."""
+    every flagged attack, and the shortcuts only it can see.
+
+    Correct alternatives are graded with the audit on only. The audit can only take points away
+    (``VerifyChecks``: it withholds or zeroes, never adds), so an alternative that keeps full marks
+    with it keeps them without it; grading it twice would prove nothing more."""
     everything = load(hw, include_shared=True, baselines=True)
     if not audit:
-        return everything
+        return [v for v in everything if v.kind != "alternative"]
     return [v for v in everything if v.kind in ("reference", "blank", "alternative") or v.needs_audit
             or (v.kind == "attack" and hw == ATTACK_TARGET)]
 

@@ -6,8 +6,9 @@
 - each correct alternative keeps full marks;
 - each attack (assignment-specific, shared or white-box) gains nothing over its base.
 
-All of it with the static audit switched off ("audit off"): scores rest on what exists in
-the kernel, not on what the audit reads. With the audit on, correct work raises no alarm,
+Wrong answers and attacks with the static audit switched off ("audit off"): scores rest on what
+exists in the kernel, not on what the audit reads. With the audit on, correct work keeps full
+marks and raises no alarm (the audit only takes points away, so that holds without it too),
 every flagged attack is reported, and the shortcuts only the audit can see lose points.
 
 The feedback a student gets for these submissions, made by plain ``nbgrader
