@@ -139,9 +139,10 @@ def _run(opts: Options, out=sys.stdout) -> dict:
 
 def _environment(opts: Options) -> dict:
     """What workers add to their environment; checks the sandbox before any worker starts."""
-    env = {}
+    # said either way: workers are forked from one long-lived process, whose environment may date
+    # from an earlier run in the same process
+    env = {UNSAFE_ENV: "1" if opts.unsafe_no_sandbox else ""}
     if opts.unsafe_no_sandbox:
-        env[UNSAFE_ENV] = "1"
         os.environ[UNSAFE_ENV] = "1"
     venv_on_path()
     env["PATH"] = os.environ["PATH"]

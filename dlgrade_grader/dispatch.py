@@ -53,7 +53,8 @@ class WorkerProcess:
 def dispatch(tasks: list, n_workers: int, course: Path, opts, env: dict, record) -> None:
     """Hand tasks to idle workers, pass each :class:`.outcome.Outcome` to ``record``; replace dead or
     stuck workers. ``opts`` is the run's :class:`.cohort.Options`."""
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["dlgrade_grader.worker_preload"])
     procs = [WorkerProcess(ctx, course, i, opts.db_url, env) for i in range(n_workers)]
     pending = list(tasks)
     bar = _progress(len(tasks), opts.progress)

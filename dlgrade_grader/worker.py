@@ -277,16 +277,22 @@ def diagnose(failure: BaseException | None, lines: list) -> str:
     return "nbgrader could not grade it: " + _last_error(lines)
 
 
-def _die_with(parent: int) -> None:
+def _die_with(main: int) -> None:
     """A worker must not outlive a killed ``dlgrade grade``: an orphan would go on writing into the
-    course while the next run grades it. Linux sends SIGKILL to this process when its parent dies
-    (its kernels already die with it: bubblewrap's --die-with-parent)."""
+    course while the next run grades it. Workers are forked by multiprocessing's forkserver, which
+    exits as soon as the main process is gone; Linux then sends SIGKILL to this process (its kernels
+    already die with it: bubblewrap's --die-with-parent)."""
     import ctypes
+    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the worker ends when its pipe closes instead
         pass
-    if os.getppid() != parent:  # the parent died before the line above took effect
+    if os.getppid() != parent:  # the forkserver died before the line above took effect
+        os._exit(1)
+    try:
+        os.kill(main, 0)
+    except ProcessLookupError:  # the main process is gone already
         os._exit(1)
 
 

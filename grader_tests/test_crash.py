@@ -174,10 +174,10 @@ def busy(prepared, tmp_path_factory):
     main = psutil.Process(first.pid)
     victim, deadline = None, time.monotonic() + 120
     while victim is None and time.monotonic() < deadline and first.poll() is None:
-        for child in main.children():
+        for proc in main.children(recursive=True):
             try:
-                if "spawn_main" in " ".join(child.cmdline()) and child.children(recursive=True):
-                    victim = child  # a worker whose kernel is running
+                if _is_worker(proc) and proc.children(recursive=True):
+                    victim = proc  # a worker whose kernel is running
                     break
             except psutil.Error:
                 continue
@@ -191,6 +191,11 @@ def busy(prepared, tmp_path_factory):
     after = cc.dlgrade("grade", "--no-progress", *SANDBOX_ARGS, cwd=root)
     return SimpleNamespace(hw=hw, root=root, pid=first.pid, code=first.returncode, output=out + err,
                            second=second, after=after, plain=(plain.returncode, *plain_out))
+
+
+def _is_worker(proc) -> bool:
+    """A grading worker: forked by multiprocessing, leading its own process group (setpgrp)."""
+    return "multiprocessing" in " ".join(proc.cmdline()) and os.getpgid(proc.pid) == proc.pid
 
 
 def _nbgrader(root: Path, *args) -> subprocess.Popen:

@@ -168,7 +168,6 @@ class MemorySampler(threading.Thread):
         while not self.stop.is_set():
             try:
                 main = self.root.memory_info().rss
-                children = {p.pid for p in self.root.children()}
                 kids = self.root.children(recursive=True)
             except psutil.Error:
                 return
@@ -177,11 +176,12 @@ class MemorySampler(threading.Thread):
                 try:
                     line = " ".join(proc.cmdline())
                     rss = proc.memory_info().rss
-                except psutil.Error:
+                    # workers are forked by multiprocessing and lead their own process group; a
+                    # worker's own forked child shows the same command line until it execs
+                    leader = os.getpgid(proc.pid) == proc.pid
+                except (psutil.Error, OSError):
                     continue
-                # a worker's forked child shows the worker's command line until it execs: count
-                # workers only as the main process's own children
-                if "spawn_main" in line and proc.pid in children:
+                if "multiprocessing" in line and leader:
                     workers.append(rss)
                 elif "ipykernel_launcher" in line:
                     kernels.append(rss)
@@ -229,7 +229,8 @@ def load_run(course: Path, workers: int, unsafe: bool, n: int) -> int:
           f"(first quarter {main_first / mib:.0f}, last quarter {main_last / mib:.0f})")
     print(f"largest worker, peak RSS:      {sampler.peak(3) / mib:.0f} MiB "
           f"(first quarter {work_first / mib:.0f}, last quarter {work_last / mib:.0f})")
-    print(f"grader total (main + workers): {max(s[1] + s[2] for s in sampler.samples) / mib:.0f} MiB")
+    print(f"grader total (main + workers): {max(s[1] + s[2] for s in sampler.samples) / mib:.0f} MiB "
+          f"(RSS counts the pages workers share with the process they are forked from)")
     print(f"largest kernel, peak RSS:      {kernel / mib:.0f} MiB "
           f"(bound: SandboxedKernelManager.memory_limit = {limit / mib:.0f} MiB per kernel)")
     print(f"samples: {len(sampler.samples)} at 0.1 s")
