@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,17 @@ from grader_tests import cohort_course as cc
 HW = "mle_map"          # its proofs are graded by hand
 PROOF = "proof_mle"
 SCORE, COMMENT = 11, "Good argument; say why Z must not depend on theta (-2)."
+
+
+def _puts(response, api: str, field: str, value) -> bool:
+    """Is this formgrader's save of ``field`` = ``value``?"""
+    if api not in response.url or response.request.method != "PUT":
+        return False
+    try:
+        body = json.loads(response.request.post_data or "{}")
+    except ValueError:
+        return False
+    return body.get(field) in (value, str(value))
 # Debian's package here; GitHub's Ubuntu runners ship Google Chrome instead
 CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("DLGRADE_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
@@ -119,12 +131,14 @@ def test_ta_grades_a_proof_in_formgrader(course, formgrader):
             # the rubric is on the page, next to the proof it marks
             assert page.get_by_text(f"Mark scheme for {PROOF}").count() == 1
             assert page.get_by_text("Same optimiser.").count() >= 1
-            with page.expect_response(lambda r: "/api/grade/" in r.url and r.request.method == "PUT") as saved:
+            # wait for the PUT that carries this value: under load formgrader may save a field once
+            # more before it, and the browser must not close while the real save is in flight
+            with page.expect_response(lambda r: _puts(r, "/api/grade/", "manual_score", SCORE)) as saved:
                 score.fill(str(SCORE))
                 score.dispatch_event("change")
             assert saved.value.ok
             box = page.locator(f"textarea#{PROOF}-comment")
-            with page.expect_response(lambda r: "/api/comment/" in r.url and r.request.method == "PUT") as saved:
+            with page.expect_response(lambda r: _puts(r, "/api/comment/", "manual_comment", COMMENT)) as saved:
                 box.fill(COMMENT)
                 box.dispatch_event("change")
             assert saved.value.ok
