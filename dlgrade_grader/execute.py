@@ -20,6 +20,10 @@ What happened is reported in ``nb.metadata["dlgrade_sandbox"]``, in
 ``resources["dlgrade_sandbox"]`` and in ``<notebook>.sandbox.dlgrade.json``
 next to the autograded notebook (a name nbgrader's ignore list keeps out of
 submissions).
+
+One class, somewhat over 400 lines on purpose: it overrides nbclient's cell loop in
+several places (start, run, timeout, death, output), and those overrides only make
+sense read together.
 """
 from __future__ import annotations
 
