@@ -89,14 +89,15 @@ def disk_full_message(fault: Fault, course: Path, recorded: int | None = None, l
 def machine_message(fault: Fault, course: Path, db_url: str | None, recorded=None, left=None) -> str:
     if fault.kind == DISK_FULL:
         return disk_full_message(fault, course, recorded, left)
-    return database_message(fault, db_url or "", 0, left)
+    return database_message(fault, db_url or "", None, left)
 
 
-def database_message(fault: Fault, url: str, waited: float, left: int | None) -> str:
+def database_message(fault: Fault, url: str, waited: float | None, left: int | None) -> str:
     pending = "" if left is None else f"{left} submission(s) are not graded yet; "
-    return (f"the gradebook database {redact(url)} stayed unreachable for {waited:.0f} s ({fault.detail}). "
-            f"{pending}what was recorded before stays. Once the server is back, run the same command "
-            f"again: it carries on with what is missing.")
+    how_long = "is unreachable" if waited is None else f"stayed unreachable for {waited:.0f} s"
+    kept = f"{pending}what was recorded before stays."
+    return (f"the gradebook database {redact(url)} {how_long} ({fault.detail}). {kept[0].upper()}{kept[1:]} "
+            f"Once the server is back, run the same command again: it carries on with what is missing.")
 
 
 def redact(url: str) -> str:

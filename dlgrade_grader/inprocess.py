@@ -134,6 +134,7 @@ class CapturesFailure:
             raise
 
 
+@functools.lru_cache(maxsize=None)
 def capturing_autograde():
     from nbgrader.converters import Autograde
 

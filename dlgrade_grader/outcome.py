@@ -72,6 +72,5 @@ class Outcome:
         entry = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                  if f.name not in ("export", "trace", "notes")}
         entry["notes"] = [n.text for n in self.notes]
-        entry["note_kinds"] = [str(n.kind) for n in self.notes]
         entry["status"] = str(self.status)
         return entry

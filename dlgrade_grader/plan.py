@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dlgrade
 
+from .outcome import Status
+
 STATE_DIR = ".dlgrade"
 STATE_VERSION = 1
 # everything that can decide a grade: the grader, and the student package whose runners and
@@ -112,15 +114,15 @@ def plan_tasks(course: Path, state: "State", db_url: str, assignments: list, stu
             for sid in students:
                 folder = course / "submitted" / sid / hw
                 if not folder.exists() and not folder.is_symlink():
-                    state.put({"student": sid, "assignment": hw, "status": "missing", "notes": [],
+                    state.put({"student": sid, "assignment": hw, "status": str(Status.MISSING), "notes": [],
                                "reason": "not submitted", "fingerprint": ""})
                     continue
                 fp = submission_fingerprint(folder, graders[hw])
                 old = state.get(hw, sid)
                 up_to_date = (not force and old and old.get("fingerprint") == fp
-                              and old.get("status") != "missing" and not old.get("retry")
+                              and old.get("status") != Status.MISSING and not old.get("retry")
                               and has_submission(gb, hw, sid)
-                              and (course / "autograded" / sid / hw).exists() == (old.get("status") != "failed"))
+                              and (course / "autograded" / sid / hw).exists() == (old.get("status") != Status.FAILED))
                 if up_to_date:
                     skipped += 1
                     continue

@@ -18,7 +18,6 @@ from .outcome import RANK, Status
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
 SUMMARY_NAME = "summary.txt"
-STATUS_RANK = RANK
 STATUS_TEXT = {
     Status.OK: "graded",
     Status.REPAIRED: "graded after repairs",
@@ -132,7 +131,7 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
                 cells.append("")
                 continue
             cells.append("-" if row["status"] == "missing" else f"{_fmt(row['score'])}/{_fmt(row['max_score'])}")
-            if STATUS_RANK[row["status"]] > STATUS_RANK[worst]:
+            if RANK[row["status"]] > RANK[worst]:
                 worst = row["status"]
             if row["status"] != "ok":
                 reason = row["reason"] or "; ".join(row["notes"])
