@@ -128,6 +128,9 @@ def test_ta_grades_a_proof_in_formgrader(course, formgrader):
             link.first.click()
             score = page.locator(f"input#{PROOF}.score")
             score.wait_for(timeout=30_000)
+            # formgrader binds its save handlers once it has fetched the grades: under load the
+            # input is on the page before that, and a value typed then is never saved
+            page.wait_for_load_state("networkidle", timeout=60_000)
             # the rubric is on the page, next to the proof it marks
             assert page.get_by_text(f"Mark scheme for {PROOF}").count() == 1
             assert page.get_by_text("Same optimiser.").count() >= 1
