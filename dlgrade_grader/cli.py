@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo-cohort", help="write synthetic demo students into submitted/")
     d.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment in source/")
     d.add_argument("--course", type=Path, default=Path.cwd())
+    d.add_argument("--catalogues", type=Path, default=None,
+                   help="folder of catalogue files <assignment>.py the students are made from "
+                        "(default: grader_tests/catalogues of the checkout the grader runs from)")
 
     k = sub.add_parser("keygen", help="write a new course key (the secret graded cases are drawn from)")
     k.add_argument("path", nargs="?", type=Path, help="where (default: ~/.config/dlgrade/<course_id>.key)")
@@ -127,8 +130,8 @@ def main(argv=None) -> int:
 
 def _command(args) -> int:
     if args.command == "demo-cohort":
-        from .demo import generate
-        written = generate(args.course, args.assignments)
+        from .demo import DEFAULT_CATALOGUES, generate
+        written = generate(args.course, args.assignments, catalogues=args.catalogues or DEFAULT_CATALOGUES)
         return 0 if written else 1
     if args.command == "keygen":
         from . import keys

@@ -5,13 +5,15 @@ up to three typical mistakes, one tampering attempt, an honest student whose
 code is the catalogue's largest correct alternative, and a classmate who
 copies that student's answers and disguises them (comments, blank lines), the
 planted pair ``dlgrade similarity`` must find. All are built from the source
-notebook and ``grader_tests/catalogues/<assignment>.py`` exactly as the
-grader's self-tests build them. Students are named ``demo-<kind>-<name>`` and
+notebook and the catalogue ``<catalogues>/<assignment>.py`` (by default the
+checkout's ``grader_tests/catalogues``) exactly as the grader's self-tests
+build them; the catalogue files are read from that folder, the grader package
+does not import its tests. Students are named ``demo-<kind>-<name>`` and
 submit every assignment that exists.
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import shutil
 from dataclasses import replace
 import sys
@@ -40,20 +42,21 @@ def _disguised(variant: Variant) -> Variant:
     return replace(variant, name=f"copy_of_{variant.name}", answers={k: dress(v) for k, v in variant.answers.items()})
 
 
-def _catalogue(assignment: str):
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    try:
-        return importlib.import_module(f"grader_tests.catalogues.{assignment}")
-    except ImportError:
+DEFAULT_CATALOGUES = REPO / "grader_tests" / "catalogues"
+
+
+def _load(path: Path):
+    """A catalogue file as a module of its own name space, or None when there is none."""
+    if not path.is_file():
         return None
+    spec = importlib.util.spec_from_file_location(f"dlgrade_demo_catalogue_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _shared_attacks() -> list:
-    try:
-        return list(importlib.import_module("grader_tests.catalogues.shared_attacks").ATTACKS)
-    except (ImportError, AttributeError):
-        return []
+def _shared_attacks(catalogues: Path) -> list:
+    return list(getattr(_load(catalogues / "shared_attacks.py"), "ATTACKS", []))
 
 
 def _own_lines(variant: Variant, reference_code: str) -> int:
@@ -62,20 +65,21 @@ def _own_lines(variant: Variant, reference_code: str) -> int:
     return sum(line.strip() not in known for code in variant.answers.values() for line in code.splitlines())
 
 
-def variants_for(assignment: str, reference_code: str = "") -> tuple[dict, list]:
+def variants_for(assignment: str, reference_code: str = "",
+                 catalogues: Path = DEFAULT_CATALOGUES) -> tuple[dict, list]:
     """{student id: Variant} for one assignment, and notes on what is missing. ``reference_code``
     (the source notebook's solution cells) picks the honest student's most independent answer."""
     notes = []
-    cat = _catalogue(assignment)
+    cat = _load(catalogues / f"{assignment}.py")
     wrong = list(getattr(cat, "WRONG", [])) if cat else []
     attacks = list(getattr(cat, "ATTACKS", [])) if cat else []
     alternatives = list(getattr(cat, "ALTERNATIVES", [])) if cat else []
     # the most code of its own: the copy then shares far more than one line
     honest = max(alternatives, key=lambda v: _own_lines(v, reference_code), default=None)
     if cat is None:
-        notes.append(f"{assignment}: no catalogue grader_tests/catalogues/{assignment}.py; "
+        notes.append(f"{assignment}: no catalogue {catalogues / (assignment + '.py')}; "
                      "only perfect and blank submissions")
-    attacks = attacks or _shared_attacks()
+    attacks = attacks or _shared_attacks(catalogues)
     out = {}
     # three typical mistakes in three different questions: two students who got one function
     # wrong in the same style would look alike to the similarity report
@@ -117,7 +121,7 @@ def release_notebook(course: Path, assignment: str):
     return nbformat.read(str(course / STATE_DIR / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
 
 
-def generate(course: Path, assignments=(), out=sys.stdout) -> dict:
+def generate(course: Path, assignments=(), out=sys.stdout, catalogues: Path = DEFAULT_CATALOGUES) -> dict:
     """Write the demo cohort into ``course/submitted``; returns {assignment: {student: variant name}}."""
     course = course.resolve()
     wanted = list(assignments) or list(hw_modules.ASSIGNMENTS)
@@ -129,7 +133,7 @@ def generate(course: Path, assignments=(), out=sys.stdout) -> dict:
             continue
         src_nb = nbformat.read(str(source), as_version=4)
         rel_nb = release_notebook(course, hw)
-        variants, notes = variants_for(hw, "\n".join(reference_answers(src_nb).values()))
+        variants, notes = variants_for(hw, "\n".join(reference_answers(src_nb).values()), catalogues)
         for note in notes:
             print(note, file=out)
         written[hw] = {}

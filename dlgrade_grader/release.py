@@ -29,7 +29,6 @@ from dlgrade import __version__, records
 from . import authoring, hw
 from .casebook import is_test_cell
 from .checks import make_cases, public_seed
-from .hw import ASSIGNMENTS
 from .coursefolder import REPO, init_course
 from .verify import parse_check_calls
 
@@ -116,7 +115,19 @@ workflow has no course key, no hidden test and no reference, and it grades nothi
 
 
 def available(repo: Path = REPO) -> list[str]:
-    return [name for name in ASSIGNMENTS if (repo / "course" / f"{name}.cells").exists()]
+    """The assignments of a repository: one per ``course/<hw>.cells`` file, in name order."""
+    return sorted(path.stem for path in (repo / "course").glob("*.cells"))
+
+
+class IncompleteAssignment(RuntimeError):
+    """An assignment lacks its notebook source, its student half or its grader half."""
+
+
+def require_complete(repo: Path = REPO) -> None:
+    names = sorted(set(available(repo)) | set(hw.ASSIGNMENTS))
+    problems = [p for name in names for p in hw.missing_halves(name, repo / "course")]
+    if problems:
+        raise IncompleteAssignment("; ".join(problems))
 
 
 def visible_calls(source_nb) -> list[str]:
@@ -155,6 +166,7 @@ def _build_student_package(repo: Path, dest: Path, hws: list, source: Path) -> N
 
 def build_into(out: Path, repo: Path = REPO) -> None:
     """Write source/ and release/ for every available assignment under ``out``."""
+    require_complete(repo)
     hws = available(repo)
     authoring.build(repo / "course", out / "source", hws)
     with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as tmp:
@@ -228,6 +240,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="report drift instead of rewriting")
     args = ap.parse_args(argv)
+    try:
+        require_complete()
+    except IncompleteAssignment as exc:
+        print(f"cannot build: {exc}", file=sys.stderr)
+        return 1
     if args.check:
         problems = drift()
         for p in problems:
