@@ -35,8 +35,30 @@ RANK = {Status.OK: 0, Status.MISSING: 1, Status.REPAIRED: 2, Status.WARNING: 3, 
 
 @dataclasses.dataclass(frozen=True)
 class Note:
-    kind: NoteKind
+    kind: NoteKind | None   # None: read from a state file written before notes had kinds
     text: str
+
+    def as_state(self) -> dict:
+        return {"kind": None if self.kind is None else str(self.kind), "text": self.text}
+
+    @classmethod
+    def from_state(cls, value) -> "Note":
+        """A note as the state file keeps it (a bare string: a state file written before notes had kinds)."""
+        if isinstance(value, Note):
+            return value
+        if isinstance(value, dict):
+            return cls(None if value.get("kind") is None else NoteKind(value["kind"]), value["text"])
+        return cls(None, str(value))
+
+
+def note_texts(notes) -> list[str]:
+    return [n.text for n in notes]
+
+
+def flags(notes) -> list[str]:
+    """The kinds among some notes, in NoteKind order: what an instructor filters a CSV on."""
+    kinds = {n.kind for n in notes}
+    return [str(k) for k in NoteKind if k in kinds]
 
 
 @dataclasses.dataclass
@@ -68,9 +90,9 @@ class Outcome:
             self.reason = "; ".join(n.text for n in self.notes)
 
     def state_entry(self) -> dict:
-        """What the state file keeps: everything but the export and the trace, notes as text."""
+        """What the state file keeps: everything but the export and the trace; notes as {kind, text}."""
         entry = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                  if f.name not in ("export", "trace", "notes")}
-        entry["notes"] = [n.text for n in self.notes]
+        entry["notes"] = [n.as_state() for n in self.notes]
         entry["status"] = str(self.status)
         return entry

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .canvas import CANVAS_NAME, waiting_reason, write_canvas
 from .crashpoints import crash_point
-from .outcome import RANK, Status
+from .outcome import RANK, Note, NoteKind, Status, flags, note_texts
 
 REPORTS = "reports"
 CSV_NAME = "grades.csv"
@@ -24,6 +24,13 @@ STATUS_TEXT = {
     Status.WARNING: "graded, with problems",
     Status.FAILED: "not gradable: scored 0",
     Status.MISSING: "not submitted",
+}
+FLAG_TEXT = {
+    NoteKind.REPAIR: "repaired by the intake",
+    NoteKind.LIMIT: "cut by a grader limit",
+    NoteKind.TAMPERING: "flagged for tampering",
+    NoteKind.FORBIDDEN: "used a forbidden shortcut",
+    NoteKind.FEEDBACK: "without a feedback page",
 }
 UNSAFE_BANNER = ("WARNING: graded with --unsafe-no-sandbox: student code ran WITHOUT the kernel sandbox "
                  "(it could read source/, the gradebook and other students' work)")
@@ -75,7 +82,8 @@ def collect(course: Path, db_url: str, state, assignments: list, students: list)
             for hw in assignments:
                 info = state.get(hw, sid) or {"status": "missing", "reason": "not submitted", "notes": []}
                 row = {"student": sid, "assignment": hw, "status": info.get("status", "ok"),
-                       "reason": info.get("reason", ""), "notes": list(info.get("notes", [])),
+                       "reason": info.get("reason", ""),
+                       "notes": [Note.from_state(n) for n in info.get("notes", [])],
                        "score": None, "max_score": sum(q[2] for q in questions[hw]), "questions": {},
                        **person}
                 try:
@@ -134,7 +142,7 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
             if RANK[row["status"]] > RANK[worst]:
                 worst = row["status"]
             if row["status"] != "ok":
-                reason = row["reason"] or "; ".join(row["notes"])
+                reason = row["reason"] or "; ".join(note_texts(row["notes"]))
                 reasons.append(f"{hw}: {reason}" if len(assignments) > 1 else reason)
         cells += [worst, " | ".join(reasons)]
         table.append(cells)
@@ -147,6 +155,12 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     lines.append("submissions: " + ", ".join(f"{n} {STATUS_TEXT[s]}" for s, n in sorted(counts.items())))
+    flagged = {}
+    for row in rows:
+        for kind in flags(row["notes"]):
+            flagged[kind] = flagged.get(kind, 0) + 1
+    if flagged:
+        lines.append("flagged: " + ", ".join(f"{flagged[k]} {FLAG_TEXT[k]}" for k in NoteKind if k in flagged))
     if summary.get("unsafe"):
         lines.append(UNSAFE_BANNER)
     return "\n".join(lines)
@@ -158,7 +172,7 @@ def write_csv(path: Path, rows: list[dict], assignments: list) -> None:
         example = next((r for r in rows if r["assignment"] == hw), None)
         if example:
             qcols += [(hw, gid, mx) for gid, mx in example["question_max"].items()]
-    header = ["student_id", "assignment", "score", "max_score", "status", "reason", "pending_manual",
+    header = ["student_id", "assignment", "score", "max_score", "status", "reason", "flags", "pending_manual",
               "final"]
     header += [f"{hw}/{gid} (max {_fmt(mx)})" for hw, gid, mx in qcols]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,9 +180,9 @@ def write_csv(path: Path, rows: list[dict], assignments: list) -> None:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
         writer.writerow(header)
         for row in sorted(rows, key=lambda r: (r["student"], r["assignment"])):
-            reason = row["reason"] or "; ".join(row["notes"])
+            reason = row["reason"] or "; ".join(note_texts(row["notes"]))
             line = [row["student"], row["assignment"], _csv_num(row["score"]), _csv_num(row["max_score"]),
-                    row["status"], reason, row.get("pending_manual", ""),
+                    row["status"], reason, ";".join(flags(row["notes"])), row.get("pending_manual", ""),
                     "no: " + waiting_reason(row) if waiting_reason(row) else "yes"]
             for hw, gid, _ in qcols:
                 line.append(_csv_num(row["questions"].get(gid)) if hw == row["assignment"] else "")
@@ -199,7 +213,7 @@ def write_all(course: Path, rows: list[dict], assignments: list, summary: dict, 
 
 def _notes_html(result: dict) -> str:
     status = result.get("status", "ok")
-    items = list(result.get("notes", []))
+    items = note_texts(Note.from_state(n) for n in result.get("notes", []))
     if result.get("reason") and result["reason"] not in items:
         items.insert(0, result["reason"])
     if status == "ok" and not items:

@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from dlgrade_grader.outcome import NoteKind
 from dlgrade_grader.plan import grader_fingerprint
 from dlgrade_grader.crashpoints import ENV as CRASH_ENV
 from dlgrade_grader.preprocessors import HideHiddenTests
@@ -114,8 +115,11 @@ def test_csv_has_per_question_columns_and_quotes(demo):
             assert float(row[col]) == pytest.approx(cells[gid])
         assert sum(float(row[c]) for c in qcols) == pytest.approx(score)
         # reasons are free text (commas, quotes, newlines): the csv module must round-trip them
-        assert row["reason"] == (demo.state[f"{demo.hw}/{row['student_id']}"]["reason"] or
-                                 "; ".join(demo.state[f"{demo.hw}/{row['student_id']}"]["notes"]))
+        entry = demo.state[f"{demo.hw}/{row['student_id']}"]
+        assert row["reason"] == (entry["reason"] or "; ".join(n["text"] for n in entry["notes"]))
+        # the flags column is the kinds of the notes, never parsed out of their text
+        kinds = sorted({n["kind"] for n in entry["notes"]}, key=list(NoteKind).index)
+        assert (row["flags"].split(";") if row["flags"] else []) == kinds
 
 
 def test_csv_quoting_survives_hostile_text(tmp_path):
