@@ -40,6 +40,15 @@ CALLS_PER_NODE = 200
 
 
 # --------------------------------------------------------------------------- per-op VJPs
+# Ops that share a check; each check's spec names the NAME_vjp functions of its ops, and the
+# grader finds an op's reference and mistake models through that name.
+BINARY_ARITH_OPS = ("add", "sub", "mul", "div")
+ARITH_OPS = BINARY_ARITH_OPS + ("neg",)
+UNARY_OPS = ("exp", "log", "tanh")
+# The Tensor's methods, besides its operators and the property T.
+TENSOR_METHODS = ("exp", "log", "tanh", "relu", "sum", "mean", "maximum", "transpose", "reshape")
+
+
 def _vjp_run(ns, inp):
     fn = getattr(ns, f"{inp['op']}_vjp")
     out = fn(inp["g"], *inp["args"], **inp.get("kwargs", {}))
@@ -279,8 +288,10 @@ def _unbroadcast_spec(id, title):
                    functions=("unbroadcast",)))
 
 
-def _vjp_spec(id, title, functions, hint=""):
-    SPECS.add(Spec(id=id, title=title, run=_vjp_run, functions=functions, hint=hint))
+def _vjp_spec(id, ops, what, hint=""):
+    """A check of the NAME_vjp of each op in ops; its title starts with the ops' names."""
+    SPECS.add(Spec(id=id, title=f"{'/'.join(ops)} {what}", run=_vjp_run, functions=tuple(f"{op}_vjp" for op in ops),
+                   hint=hint))
 
 
 def _tensor_spec(id, title, hint="", run=_expr_run, rtol=1e-7, atol=1e-9):
@@ -290,32 +301,27 @@ def _tensor_spec(id, title, hint="", run=_expr_run, rtol=1e-7, atol=1e-9):
 _unbroadcast_spec("unbroadcast.leading_axes", "unbroadcast sums away leading axes that broadcasting added")
 _unbroadcast_spec("unbroadcast.size_one_axes", "unbroadcast also sums (keeping the axis) where the target has size 1")
 
-_vjp_spec("elementwise.arith", "add/sub/mul/div/neg VJPs on inputs of the same shape",
-          ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp", "neg_vjp"))
-_vjp_spec("elementwise.arith_broadcast", "add/sub/mul/div VJPs when the inputs broadcast",
-          ("add_vjp", "sub_vjp", "mul_vjp", "div_vjp"),
+_vjp_spec("elementwise.arith", ARITH_OPS, "VJPs on inputs of the same shape")
+_vjp_spec("elementwise.arith_broadcast", BINARY_ARITH_OPS, "VJPs when the inputs broadcast",
           hint="each gradient must be unbroadcast to the shape of its own input.")
-_vjp_spec("elementwise.pow", "pow VJP: negative bases with integer exponents, positive bases with real ones",
-          ("pow_vjp",))
-_vjp_spec("elementwise.unary", "exp/log/tanh VJPs", ("exp_vjp", "log_vjp", "tanh_vjp"))
-_vjp_spec("maximum.distinct", "maximum VJP without ties (with broadcasting)", ("maximum_vjp",))
-_vjp_spec("maximum.ties", "maximum VJP on ties: g/2 to each side", ("maximum_vjp",),
-          hint="where a == b each side gets half of g.")
+_vjp_spec("elementwise.pow", ("pow",), "VJP: negative bases with integer exponents, positive bases with real ones")
+_vjp_spec("elementwise.unary", UNARY_OPS, "VJPs")
+_vjp_spec("maximum.distinct", ("maximum",), "VJP without ties (with broadcasting)")
+_vjp_spec("maximum.ties", ("maximum",), "VJP on ties: g/2 to each side", hint="where a == b each side gets half of g.")
 
-_vjp_spec("matmul.matrix", "matmul VJP for 2-D @ 2-D (non-square)", ("matmul_vjp",),
-          hint="dL/dA = G B^T and dL/dB = A^T G.")
-_vjp_spec("matmul.vector", "matmul VJP for 1-D @ 1-D, 2-D @ 1-D and 1-D @ 2-D", ("matmul_vjp",),
+_vjp_spec("matmul.matrix", ("matmul",), "VJP for 2-D @ 2-D (non-square)", hint="dL/dA = G B^T and dL/dB = A^T G.")
+_vjp_spec("matmul.vector", ("matmul",), "VJP for 1-D @ 1-D, 2-D @ 1-D and 1-D @ 2-D",
           hint="promote a 1-D operand to a matrix, then undo the promotion.")
-_vjp_spec("matmul.batched", "matmul VJP for stacks of matrices with broadcast batch dimensions", ("matmul_vjp",),
+_vjp_spec("matmul.batched", ("matmul",), "VJP for stacks of matrices with broadcast batch dimensions",
           hint="transpose only the last two axes, then unbroadcast over the batch axes.")
-_vjp_spec("matmul.vector_nd", "matmul VJP for a 1-D operand with an N-D (N > 2) operand", ("matmul_vjp",),
+_vjp_spec("matmul.vector_nd", ("matmul",), "VJP for a 1-D operand with an N-D (N > 2) operand",
           hint="promote the 1-D operand to (1, n) or (n, 1), and expand G the same way.")
 
-_vjp_spec("reduce.sum", "sum VJP for axis None / int / negative int / tuple, with and without keepdims",
-          ("sum_vjp",), hint="re-insert the summed axes (np.expand_dims), then broadcast.")
-_vjp_spec("reduce.mean", "mean VJP for the same axis choices", ("mean_vjp",))
-_vjp_spec("shape.transpose", "transpose VJP with default and explicit axes", ("transpose_vjp",))
-_vjp_spec("shape.reshape", "reshape VJP", ("reshape_vjp",))
+_vjp_spec("reduce.sum", ("sum",), "VJP for axis None / int / negative int / tuple, with and without keepdims",
+          hint="re-insert the summed axes (np.expand_dims), then broadcast.")
+_vjp_spec("reduce.mean", ("mean",), "VJP for the same axis choices")
+_vjp_spec("shape.transpose", ("transpose",), "VJP with default and explicit axes")
+_vjp_spec("shape.reshape", ("reshape",), "VJP")
 
 _tensor_spec("tensor.operators", "Tensor + - * / and unary -, between Tensors and with constants, broadcasting",
              hint="each operator builds a node whose VJP is the matching NAME_vjp.")
@@ -324,7 +330,7 @@ _tensor_spec("tensor.reflected", "reflected operators: 2 - t, 3 / t, A @ t, K + 
                   " __array_ufunc__ = None so that numpy arrays on the left defer to the Tensor.")
 _tensor_spec("tensor.pow", "Tensor ** with negative bases and integer exponents, positive bases and real exponents",
              hint="pow_vjp must handle negative bases: use p * x**(p-1), not exp(p*log(x)).")
-_tensor_spec("tensor.methods", "Tensor exp/log/tanh/relu/sum/mean/maximum/transpose/reshape/T")
+_tensor_spec("tensor.methods", "Tensor " + "/".join(TENSOR_METHODS + ("T",)))
 _tensor_spec("tensor.matmul", "Tensor @ for matrices, matrix-vector and chained products")
 
 _tensor_spec("backward.shared", "backward adds up the contributions of a node used more than once",
