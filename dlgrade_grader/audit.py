@@ -34,7 +34,6 @@ TAMPER_ATTRS = {
 FILE_NAMES = {"open", "io.open", "os.open", "os.listdir", "os.scandir", "os.walk", "np.load", "np.fromfile",
               "numpy.load", "numpy.fromfile", "np.loadtxt", "numpy.loadtxt", "pathlib", "glob", "shutil",
               "os.path.exists", "os.chdir"}
-AUTODIFF_NAMES = {"torch", "autograd", "jax", "functorch", "tensorflow", "sympy"}
 
 
 @dataclass
