@@ -7,12 +7,17 @@ line::
     # %% code                             plain code cell the student may edit
     # %% setup id=imports                 locked code cell (imports, data)
     # %% solution id=unbroadcast          autograded solution code (BEGIN/END SOLUTION)
-    # %% tests id=test_unbroadcast points=10   locked check-API test cell
+    # %% tests id=test_unbroadcast        locked check-API test cell; its points are its checks'
     # %% answer id=proof_mle points=10    manually graded markdown answer
     # %% rubric id=proof_mle_rubric       manually graded task cell (0 points) holding a mark scheme
 
 Markdown is written as is (not commented out). The builder writes
 ``source/<assignment>/<assignment>.ipynb`` with outputs cleared.
+
+Points are written once: on each ``check(..., points=N)`` line and on each
+``answer`` marker. A test cell's points are the sum of its checks', and prose
+says points through placeholders the builder fills (:func:`fill_points`), so
+a heading cannot promise other points than the grader gives.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ KINDS = {
     "code": ((), ()),
     "setup": (("id",), ("id",)),
     "solution": (("id",), ("id",)),
-    "tests": (("id", "points"), ("id", "points")),
+    "tests": (("id",), ("id",)),
     "answer": (("id", "points"), ("id", "points")),
     "rubric": (("id",), ("id", "points")),
 }
@@ -75,6 +80,9 @@ def _marker(rest: str, lineno: int) -> tuple[str, dict]:
         name, eq, value = word.partition("=")
         if not eq or not name or not value:
             raise CellFileError(f"line {lineno}: '{word}' is not an attribute (name=value)")
+        if kind == "tests" and name == "points":
+            raise CellFileError(f"line {lineno}: a test cell's points are the sum of its checks' points=;"
+                                " write them on the check() lines only")
         if name not in may:
             allowed = ", ".join(may) or "no attributes"
             raise CellFileError(f"line {lineno}: a {kind} cell takes {allowed}; '{name}' is not one of them")
@@ -92,9 +100,9 @@ def _marker(rest: str, lineno: int) -> tuple[str, dict]:
     return kind, attrs
 
 
-def check_points(cells: list[dict]) -> None:
-    """Each test cell's points are what its check() calls add up to (a course file's test cells hold
-    only check calls), so a typo is found when the notebook is built, not when it is graded."""
+def assign_points(cells: list[dict]) -> None:
+    """Give each test cell the points its check() calls add up to (a course file's test cells hold
+    only check calls, so a malformed one is found when the notebook is built, not when it is graded)."""
     from .verify import SourceError, parse_check_calls
 
     for cell in cells:
@@ -104,10 +112,76 @@ def check_points(cells: list[dict]) -> None:
             calls = parse_check_calls(cell["source"])
         except SourceError as exc:
             raise CellFileError(f"test cell at line {cell['line']}: {exc}") from None
-        total, said = sum(c.points for c in calls), float(cell["attrs"]["points"])
-        if abs(total - said) > 1e-9:
-            raise CellFileError(f"test cell at line {cell['line']} ('{cell['attrs']['id']}'): its checks add up "
-                                f"to {total:g} points, its marker says points={cell['attrs']['points']}")
+        cell["checks"] = [(c.check_id, c.points) for c in calls]
+        cell["attrs"]["points"] = f"{sum(c.points for c in calls):g}"
+
+
+def _points(cells, kinds=("tests", "answer")) -> float:
+    return sum(float(c["attrs"].get("points", 0)) for c in cells if c["kind"] in kinds)
+
+
+def _heading_level(cell: dict) -> int:
+    """1 for '# ...', 2 for '## ...'; 7 for markdown that does not open with a heading."""
+    m = re.match(r"(#{1,6})\s", cell["source"].lstrip()) if cell["kind"] == "md" else None
+    return len(m.group(1)) if m else 7
+
+
+def _section(cells: list[dict], start: int) -> list[dict]:
+    """The cells a markdown cell introduces, as markdown nests them: up to the next heading of the
+    same or a higher level (a notebook's '# Title' cell introduces the whole notebook)."""
+    level, out = _heading_level(cells[start]), []
+    for cell in cells[start + 1:]:
+        if cell["kind"] == "md" and _heading_level(cell) <= min(level, 6):
+            break
+        out.append(cell)
+    return out
+
+
+PLACEHOLDER = re.compile(r"\{\{(points|auto_points|manual_points)(?::([\w.]+))?\}\}")
+
+
+def fill_points(cells: list[dict]) -> None:
+    """Fill the point placeholders of markdown and rubric cells:
+
+    - in a markdown cell, ``{{points}}``, ``{{auto_points}}`` and ``{{manual_points}}`` are the points
+      of the graded cells it introduces (:func:`_section`): all, the test cells', the answer cells';
+    - ``{{points:<grade id>}}`` is the points of that one test or answer cell, anywhere, and
+      ``{{points:<check id>}}`` those of every check() line of that id or of an id under it
+      (``coin_sample_space`` counts ``coin_sample_space.hidden`` too);
+    - in a rubric cell ``<id>_rubric``, ``{{points}}`` is the points of the answer ``<id>``.
+    """
+    graded = {c["attrs"]["id"]: float(c["attrs"]["points"]) for c in cells if c["kind"] in ("tests", "answer")}
+    checks = [check for c in cells for check in c.get("checks", ())]
+
+    def named(name: str):
+        if name in graded:
+            return graded[name]
+        family = [points for check_id, points in checks if check_id == name or check_id.startswith(name + ".")]
+        return sum(family) if family else None
+
+    for index, cell in enumerate(cells):
+        if "{{" not in cell["source"]:
+            continue
+        values = {}
+        if cell["kind"] == "md":
+            section = [c for c in _section(cells, index) if c["kind"] in ("tests", "answer")]
+            values = {} if not section else {"points": _points(section), "auto_points": _points(section, ("tests",)),
+                      "manual_points": _points(section, ("answer",))}
+        elif cell["kind"] == "rubric" and cell["attrs"]["id"].removesuffix("_rubric") in graded:
+            values = {"points": graded[cell["attrs"]["id"].removesuffix("_rubric")]}
+
+        def fill(m, values=values, cell=cell):
+            name, grade_id = m.group(1), m.group(2)
+            if grade_id is not None:
+                if name != "points" or named(grade_id) is None:
+                    raise CellFileError(f"line {cell['line']}: {m.group(0)} names no test or answer cell and no check")
+                return f"{named(grade_id):g}"
+            if name not in values:
+                raise CellFileError(f"line {cell['line']}: {m.group(0)} has no value here (a markdown cell's "
+                                    "counts the graded cells up to its next heading; a rubric's, its answer)")
+            return f"{values[name]:g}"
+
+        cell["source"] = PLACEHOLDER.sub(fill, cell["source"])
 
 
 def _meta(kind: str, attrs: dict, line: int) -> dict:
@@ -164,14 +238,18 @@ def tolerance_values(assignment: str) -> dict:
 
 def expand(text: str, assignment: str) -> str:
     """Fill the ``{{name}}`` placeholders of a ``.cells`` file; an unknown one is an error."""
-    values = tolerance_values(assignment) if "{{" in text else {}
+    values = {}
 
     def fill(m):
+        if PLACEHOLDER.fullmatch(m.group(0)):
+            return m.group(0)  # filled per cell once the cells are known
+        if not values:
+            values.update(tolerance_values(assignment))
         if m.group(1) not in values:
             raise ValueError(f"{assignment}.cells: unknown placeholder {{{{{m.group(1)}}}}}")
         return values[m.group(1)]
 
-    return re.sub(r"\{\{(\w+)\}\}", fill, text)
+    return re.sub(r"\{\{(\w+)(?::[\w.]+)?\}\}", fill, text)
 
 
 def build(course_dir: Path, source_dir: Path, assignments=None) -> list[Path]:
@@ -182,7 +260,8 @@ def build(course_dir: Path, source_dir: Path, assignments=None) -> list[Path]:
             continue
         try:
             cells = parse_cells(expand(cell_file.read_text(encoding="utf-8"), name))
-            check_points(cells)
+            assign_points(cells)
+            fill_points(cells)
         except CellFileError as exc:
             raise CellFileError(f"{cell_file.name}: {exc}") from None
         nb = build_notebook("", cells)

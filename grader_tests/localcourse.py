@@ -28,6 +28,17 @@ def add_config(root: Path, text: str) -> None:
 AUDIT_OFF = 'c.VerifyChecks.tamper_policy = "off"'
 
 
+def plain_notebook(cells_text: str, points: int = 1):
+    """A source notebook from ``.cells`` text whose test cells are plain asserts, ``points`` each
+    (a course file's test cells take their points from their check() lines instead)."""
+    from dlgrade_grader.authoring import build_notebook
+
+    nb = build_notebook(cells_text)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            meta["points"] = points
+    return nb
 
 
 @dataclass

@@ -6,7 +6,6 @@ against a real assignment of this course, where it earns nothing.
 """
 import pytest
 
-from dlgrade_grader import authoring
 from grader_tests import localcourse
 from grader_tests.expectations import autograded_total
 from dlgrade_grader.submissions import Attack, build_submission
@@ -21,7 +20,7 @@ def double(x):
     return 2 * np.asarray(x, dtype=float)
     ### END SOLUTION
 
-# %% tests id=test_double points=1
+# %% tests id=test_double
 assert np.allclose(double(np.arange(3.0)), [0.0, 2.0, 4.0])
 '''
 PLAIN_CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "plain"\n'
@@ -79,7 +78,7 @@ def plain_results(tmp_path_factory):
     nb_path = root / "source" / "hole" / "hole.ipynb"
     nb_path.parent.mkdir(parents=True)
     import nbformat
-    nbformat.write(authoring.build_notebook(PLAIN_NOTEBOOK), str(nb_path))
+    nbformat.write(localcourse.plain_notebook(PLAIN_NOTEBOOK), str(nb_path))
     proc = localcourse.run_nbgrader(["generate_assignment", "hole", "--force"], root)
     assert proc.returncode == 0, proc.stderr
     return _grade_all(root, "hole")

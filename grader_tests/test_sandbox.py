@@ -21,7 +21,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlgrade_grader import authoring
 from grader_tests import localcourse
 from dlgrade_grader.execute import REPORT_SUFFIX
 from dlgrade_grader.sandbox import probe
@@ -44,7 +43,7 @@ def double(x):
     return 2 * x
     ### END SOLUTION
 
-# %% tests id=test_double points=1
+# %% tests id=test_double
 assert double(2) == 4
 
 # %% solution id=triple
@@ -53,7 +52,7 @@ def triple(x):
     return 3 * x
     ### END SOLUTION
 
-# %% tests id=test_triple points=1
+# %% tests id=test_triple
 assert triple(3) == 9
 '''
 
@@ -166,7 +165,7 @@ def _make_course(root: Path) -> Path:
     (root / "nbgrader_config.py").write_text(config)
     nb_path = root / "source" / HW / f"{HW}.ipynb"
     nb_path.parent.mkdir(parents=True)
-    nbformat.write(authoring.build_notebook(SOURCE), str(nb_path))
+    nbformat.write(localcourse.plain_notebook(SOURCE), str(nb_path))
     for args in (["db", "assignment", "add", HW], ["generate_assignment", HW, "--force"]):
         proc = localcourse.run_nbgrader(args, root)
         assert proc.returncode == 0, proc.stdout + proc.stderr

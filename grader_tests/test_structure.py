@@ -325,17 +325,40 @@ def test_blank_tensor_cell_defines_the_class_and_each_method_says_it_is_missing(
 # a broken .cells file -> the line and the words its error must name
 CELL_FILE_ERRORS = [
     ("# %% md\nhi\n# %% sollution id=a\nx = 1\n", r"line 3: a cell marker names its kind \(md, code.*found 'sollution'"),
-    ("# %% tests id=t pts=4\ncheck('a', points=4)\n", r"line 1: a tests cell takes id, points; 'pts'"),
-    ("# %% tests id=t\ncheck('a', points=4)\n", r"line 1: a tests cell needs points="),
+    ("# %% tests id=t pts=4\ncheck('a', points=4)\n", r"line 1: a tests cell takes id; 'pts'"),
+    ("# %% tests id=t points=5\ncheck('a', points=4)\n", r"line 1: a test cell's points are the sum of its checks'"),
+    ("# %% answer id=p\nwrite here\n", r"line 1: a answer cell needs points="),
     ("# %% answer id=p points=ten\nwrite here\n", r"line 1: points must be a non-negative number"),
     ("# %% setup id=s\nimport numpy\n# %% solution id=s\nx = 1\n", r"line 3: id 's' is already used at line 1"),
     ("# %% md points=3\ntext\n", r"line 1: a md cell takes no attributes"),
     ("# %% solution id\nx = 1\n", r"line 1: 'id' is not an attribute"),
     ("intro\n# %% md\n", r"line 1: text before the first cell marker"),
-    ("# %% tests id=t points=5\ncheck('a', points=1)\n### BEGIN HIDDEN TESTS\ncheck('a.h', points=3, hidden=True)\n"
-     "### END HIDDEN TESTS\n", r"line 1 \('t'\): its checks add up to 4 points, its marker says points=5"),
-    ("# %% tests id=t points=1\nassert f(1) == 2\n", r"test cell at line 1: .*only contain check"),
+    ("# %% tests id=t\nassert f(1) == 2\n", r"test cell at line 1: .*only contain check"),
+    ("# %% md\n### Q1 ({{points}} points)\n# %% md\n### Q2\n# %% tests id=t\ncheck('a', points=1)\n",
+     r"line 1: \{\{points\}\} has no value here"),
+    ("# %% md\nsee ({{points:test_missing}} points)\n# %% tests id=t\ncheck('a', points=1)\n",
+     r"line 1: \{\{points:test_missing\}\} names no test or answer cell and no check"),
 ]
+
+
+def test_points_are_written_once_and_prose_reads_them():
+    """A heading's points are its section's graded cells (as markdown nests headings), a check id's
+    are its family's, a rubric's are its answer's; a test cell's points are its checks'."""
+    from dlgrade_grader.authoring import assign_points, fill_points, parse_cells
+    cells = parse_cells(
+        "# %% md\n# T ({{points}}: {{auto_points}} + {{manual_points}})\n"
+        "# %% md\n## Part ({{points}})\n### Q1 ({{points:test_q1}}, f gives {{points:f}})\n"
+        "# %% tests id=test_q1\ncheck('f.values', points=2)\ncheck('f.edge', points=1.5)\n"
+        "# %% md\n### Q2 ({{points}})\n# %% answer id=proof points=4\nx\n"
+        "# %% rubric id=proof_rubric\nMark scheme ({{points}} points)\n"
+        "# %% md\n## Other part ({{points}})\n# %% tests id=test_q3\ncheck('g', points=1)\n")
+    assign_points(cells)
+    fill_points(cells)
+    text = [c["source"] for c in cells]
+    assert cells[2]["attrs"]["points"] == "3.5"
+    assert text[0] == "# T (8.5: 4.5 + 4)"
+    assert text[1] == "## Part (7.5)\n### Q1 (3.5, f gives 3.5)"
+    assert text[3] == "### Q2 (4)" and text[5] == "Mark scheme (4 points)" and text[6] == "## Other part (1)"
 
 
 @pytest.mark.parametrize("text,error", CELL_FILE_ERRORS, ids=[f"case{i}" for i in range(len(CELL_FILE_ERRORS))])
