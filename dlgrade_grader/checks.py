@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dlgrade import records
-from dlgrade.checks import Spec, Specs, judge_entry
+from dlgrade.checks import ById, Spec, Specs, judge_entry
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class GradedCheck:
 
 
 @dataclass
-class Registry:
+class Registry(ById):
     """An assignment's graded checks: one per student-side spec, by the same id."""
     specs: Specs
     checks: dict = field(default_factory=dict)
@@ -104,15 +104,6 @@ class Registry:
         if missing:
             raise KeyError(f"{self.assignment}: specs without cases and reference: {missing}")
         return self
-
-    def __getitem__(self, check_id: str) -> GradedCheck:
-        return self.checks[check_id]
-
-    def __contains__(self, check_id: str) -> bool:
-        return check_id in self.checks
-
-    def __iter__(self):
-        return iter(self.checks.values())
 
 
 # --------------------------------------------------------------------------- cases

@@ -93,26 +93,27 @@ def import_submission(gb: Gradebook, data: dict) -> None:
         nb = gb.find_submission_notebook(nb_name, hw, sid)
         nb.flagged = nb.flagged or nb_data["flagged"]
         nb.late_submission_penalty = nb_data["late_submission_penalty"]
-        grades = {g.name: g for g in nb.grades}
         for name, values in nb_data["grades"].items():
-            grade = grades.get(name)
-            if grade is None:
-                raise MissingEntry(f"grade cell {name} of {hw}/{nb_name} is not in the destination gradebook")
+            grade = _named(nb.grades, name, f"grade cell {name} of {hw}/{nb_name}")
             grade.auto_score = values["auto_score"]
             for key in GRADE_MANUAL:
                 if getattr(grade, key) is None and values.get(key) is not None:
                     setattr(grade, key, values[key])
             # the rule SaveAutoGrades applies
             grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-        comments = {c.name: c for c in nb.comments}
         for name, values in nb_data["comments"].items():
-            comment = comments.get(name)
-            if comment is None:
-                raise MissingEntry(f"cell {name} of {hw}/{nb_name} is not in the destination gradebook")
+            comment = _named(nb.comments, name, f"cell {name} of {hw}/{nb_name}")
             comment.auto_comment = values["auto_comment"]
             if comment.manual_comment is None and values.get("manual_comment") is not None:
                 comment.manual_comment = values["manual_comment"]
     gb.db.commit()
+
+
+def _named(entries, name: str, what: str):
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise MissingEntry(f"{what} is not in the destination gradebook")
 
 
 def record_zero(gb: Gradebook, assignment: str, student: str, comment: str = "") -> None:

@@ -72,8 +72,21 @@ class Spec:
         return compare(expected, got, self.rtol, self.atol, "", src_dtype, reveal, position=where)
 
 
+class ById:
+    """Checks held in ``self.checks`` by id: ``x[id]``, ``id in x``, and the checks in the order added."""
+
+    def __getitem__(self, check_id: str):
+        return self.checks[check_id]
+
+    def __contains__(self, check_id: str) -> bool:
+        return check_id in self.checks
+
+    def __iter__(self):
+        return iter(self.checks.values())
+
+
 @dataclass
-class Specs:
+class Specs(ById):
     """An assignment's checks, by id."""
     assignment: str
     checks: dict = field(default_factory=dict)
@@ -83,15 +96,6 @@ class Specs:
             raise ValueError(f"duplicate check id {spec.id}")
         self.checks[spec.id] = spec
         return spec
-
-    def __getitem__(self, check_id: str) -> Spec:
-        return self.checks[check_id]
-
-    def __contains__(self, check_id: str) -> bool:
-        return check_id in self.checks
-
-    def __iter__(self):
-        return iter(self.checks.values())
 
 
 class StudentNamespace:
