@@ -37,15 +37,21 @@ def coefficient_judge(coef_rtol: float):
     return judge
 
 
-def step_size_judge(expected, got, inputs, reveal):
-    """A positive float within 1e-6 of the grader's bound."""
+def as_step_size(got) -> tuple[float | None, list]:
+    """The answer as a positive finite float, or None and why it is not one."""
     try:
         lr = float(got)
     except (TypeError, ValueError):
-        return [Mismatch("", f"expected a float step size, got {type(got).__name__}")]
+        return None, [Mismatch("", f"expected a float step size, got {type(got).__name__}")]
     if not (np.isfinite(lr) and lr > 0):
-        return [Mismatch("", "the step size must be a positive finite number")]
-    return compare(expected, lr, 1e-6, 0.0, "", "", reveal)
+        return None, [Mismatch("", "the step size must be a positive finite number")]
+    return lr, []
+
+
+def step_size_judge(expected, got, inputs, reveal):
+    """A positive float within 1e-6 of the grader's bound."""
+    lr, wrong = as_step_size(got)
+    return wrong or compare(expected, lr, 1e-6, 0.0, "", "", reveal)
 
 
 def _gd_run(ns, x):

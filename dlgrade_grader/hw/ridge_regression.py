@@ -223,12 +223,9 @@ def _gd_gap_ratio(H, lr, steps=1500) -> float:
 
 
 def _lr_judge(expected, got, inputs, reveal):
-    try:
-        lr = float(got)
-    except (TypeError, ValueError):
-        return [Mismatch("", f"expected a float step size, got {type(got).__name__}")]
-    if not (np.isfinite(lr) and lr > 0):
-        return [Mismatch("", "the step size must be a positive finite number")]
+    lr, wrong = student.as_step_size(got)
+    if wrong:
+        return wrong
     X = np.asarray(inputs["X"], dtype=np.float64)
     H = hessian_at(objective(X, np.zeros(X.shape[0]), inputs["lam"]), np.zeros(X.shape[1]))
     out = []
