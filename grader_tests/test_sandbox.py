@@ -6,7 +6,9 @@ and the course's own ``nbgrader_config.py``. The only changes to that
 config: VerifyChecks is left out (it knows only the real assignments and
 would score these asserts 0) and the time limits are short. Every student
 below is graded in ONE batch, so the batch itself shows that grading goes
-on past each fault with every other student graded.
+on past each fault with every other student graded. (Longer than 400 lines for
+that reason: the faults, the probes and the tests that read the one batch stay
+together.)
 """
 from __future__ import annotations
 
