@@ -57,20 +57,72 @@ include = ["dlgrade*"]
 STUDENT_README = """\
 # Deep-learning mathematics: homework
 
-Each folder holds one assignment notebook. To work on them:
+Each folder holds one assignment notebook. `dlgrade-student/` is the course package that the
+notebooks' check cells import.
 
-    python3 -m venv .venv && . .venv/bin/activate
+## Python and packages
+
+Your notebook is graded on Python 3.11 with numpy and matplotlib, without torch, autograd or scipy.
+Use Python 3.11 if you can (the course package installs on Python 3.10 or newer). On your own
+computer, from this folder:
+
+    python3.11 -m venv .venv && . .venv/bin/activate
     pip install ./dlgrade-student jupyter
     jupyter lab
 
+`draw_graph` in the vjp_autograd notebook draws a graph with Graphviz, and that needs the Graphviz
+program `dot`, which pip does not install: `sudo apt install graphviz` (Debian, Ubuntu),
+`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`; `dot -V` tells you
+whether you have it. Without `dot`, that one cell (not graded) shows an `ExecutableNotFound` error
+instead of the drawing, and the rest of the notebook works. Run All stops at that error: run the
+cells below it with Run Selected Cell and All Below.
+
+## JupyterHub and Google Colab
+
+On JupyterHub, upload this folder (or clone your course repository), open a notebook and run, in a
+new cell at the top:
+
+    %pip install ../dlgrade-student
+
+(the path is relative to the notebook's folder). Then restart the kernel.
+
+On Colab, open the notebook (File > Upload notebook). Colab does not see the rest of this folder,
+so bring it into the runtime in a new cell at the top: `!git clone` your course repository, or
+upload this folder as a zip (Files pane) and `!unzip` it. Then, in that cell,
+`%pip install ./FOLDER/dlgrade-student`, with FOLDER where the folder now is, and
+Runtime > Restart session. Colab starts a fresh runtime after a while: run the cell again then.
+
+Delete that cell before you submit: the grader counts `%pip`, `!git` and any other `%` or `!`
+line (except `%matplotlib inline`) as reaching into the kernel, and by default that withholds all
+of the notebook's automatically graded points. So does importing `dlgrade` in a cell of your own.
+
+## Checking your work
+
 Run the visible check cells as you go: they call your functions on the example cases shipped
 in dlgrade-student and tell you what is wrong. When your notebook is graded, every check runs
-again on new inputs drawn for your submission (hidden checks add more), in an environment with
-numpy and matplotlib but without torch or autograd. Each resubmission draws new inputs.
+again on new inputs drawn for your submission (hidden checks add more). Each resubmission draws
+new inputs.
 
 Before you submit, `dlgrade check FOLDER/NOTEBOOK.ipynb` runs the whole notebook top to bottom in a
 fresh kernel, as the grader will, and lists each visible check's verdict by test cell (exit status 1
-when one fails; hidden checks are listed as waiting for grading).
+when one fails; hidden checks are listed as waiting for grading). On Colab, Runtime > Restart
+session and run all shows the same verdicts in the check cells.
+
+## Submitting
+
+Hand in the notebook file itself, for example `probability/probability.ipynb` (on Colab:
+File > Download > Download .ipynb).
+
+- Keep its name. A notebook under another name is graded in its place only when it is the only
+  notebook you hand in for that assignment.
+- Saved outputs do not matter: the grader clears them and runs the notebook afresh.
+- Write each answer in the cell meant for it. Do not copy cells from one notebook into another and
+  do not duplicate answer cells: a cell whose id belongs to another notebook, or a second copy of
+  a cell, is graded as an ordinary cell, so an answer written there is not marked as an answer.
+- Do not delete or edit the locked cells (the first code cell, with the imports, the cells that
+  run `check(...)`, and the notes under the written questions). The grader puts back a deleted
+  locked cell and replaces an edited one with the original before it runs your notebook. An
+  answer cell you delete comes back empty and scores nothing.
 """
 # The GitHub Classroom template: release/classroom/ (see its README). Its workflow runs in a student's
 # repository laid out like release/: assignment notebooks in <hw>/, the package in dlgrade-student/.
