@@ -128,11 +128,26 @@ def _points(verdict: dict) -> str:
     return f"{verdict['awarded']:g}/{points:g}"
 
 
+# the one magic the grader accepts in a submission; it reads any other magic or shell line as code
+# reaching into the kernel (an install cell left in from Colab costs the notebook's automatic points)
+ALLOWED_MAGICS = {"%matplotlib inline"}
+
+
+def magic_lines(source: str) -> list[str]:
+    return [line.strip() for line in source.splitlines()
+            if line.lstrip().startswith(("%", "!")) and line.strip() not in ALLOWED_MAGICS]
+
+
 def report(name: str, cells: list[dict], out=sys.stdout) -> tuple[list, int]:
     """Print a notebook's verdicts by test cell; return the table rows and the failure count."""
     rows, failures = [], 0
     print(f"== {name}", file=out)
     for cell in cells:
+        for line in magic_lines(cell["source"]):
+            failures += 1
+            print(f"  [FAIL] cell {cell['index'] + 1} runs {line[:60]!r}: delete it before you submit (the grader "
+                  "reads % and ! lines as reaching into the kernel and withholds the automatic points)", file=out)
+            rows.append([name, f"cell {cell['index'] + 1}", "(magic line)", "ERROR", "", line[:80]])
         label = cell["grade_id"] or f"cell {cell['index'] + 1}"
         if not (cell["test"] or cell["verdicts"]):
             if cell["error"]:  # not a test cell: the checks after it say what it broke
@@ -193,12 +208,14 @@ def main(argv=None, prog: str = "dlgrade check") -> int:
         more_rows, more_failures = report(str(path), cells)
         rows += more_rows
         failures += more_failures
-    verdicts = [r for r in rows if r[2] != "(cell)"]
+    verdicts = [r for r in rows if not r[2].startswith("(")]
     passed = sum(r[3] == "PASS" for r in verdicts)
     waiting = sum(r[3] == "waiting for grading" for r in verdicts)
-    errors = len(rows) - len(verdicts)
+    errors = sum(r[2] == "(cell)" for r in rows)
+    magics = sum(r[2] == "(magic line)" for r in rows)
     totals = (f"{passed} passed, {len(verdicts) - passed - waiting} failed of {len(verdicts) - waiting} visible "
-              f"checks; {errors} test cell{'s' * (errors != 1)} raised; {waiting} hidden waiting for grading")
+              f"checks; {errors} test cell{'s' * (errors != 1)} raised; {waiting} hidden waiting for grading"
+              + (f"; {magics} % or ! line{'s' * (magics != 1)} to delete before submitting" if magics else ""))
     print(("OK: " if not (failures or unreadable) else "FAILED: ") + totals)
     if args.summary_md:
         write_summary(args.summary_md, rows, totals)

@@ -43,7 +43,7 @@ name = "dlgrade"
 version = "{version}"
 description = "Visible checks for the deep-learning mathematics homework (student edition)"
 requires-python = ">=3.10"
-dependencies = ["numpy", "matplotlib", "ipykernel", "graphviz"]
+dependencies = ["numpy>=2", "matplotlib", "ipykernel", "graphviz"]
 
 [project.scripts]
 dlgrade = "dlgrade.check_notebook:console"
@@ -73,9 +73,8 @@ computer, from this folder:
 `draw_graph` in the vjp_autograd notebook draws a graph with Graphviz, and that needs the Graphviz
 program `dot`, which pip does not install: `sudo apt install graphviz` (Debian, Ubuntu),
 `brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`; `dot -V` tells you
-whether you have it. Without `dot`, that one cell (not graded) shows an `ExecutableNotFound` error
-instead of the drawing, and the rest of the notebook works. Run All stops at that error: run the
-cells below it with Run Selected Cell and All Below.
+whether you have it. Without `dot`, that one cell (not graded) shows the graph's DOT text and a
+note instead of the drawing, and the rest of the notebook runs as usual.
 
 ## JupyterHub and Google Colab
 
@@ -94,7 +93,8 @@ Runtime > Restart session. Colab starts a fresh runtime after a while: run the c
 
 Delete that cell before you submit: the grader counts `%pip`, `!git` and any other `%` or `!`
 line (except `%matplotlib inline`) as reaching into the kernel, and by default that withholds all
-of the notebook's automatically graded points. So does importing `dlgrade` in a cell of your own.
+of the notebook's automatically graded points (`dlgrade check` fails on such a line, so you see it
+first). So does importing `dlgrade` in a cell of your own.
 
 ## Checking your work
 

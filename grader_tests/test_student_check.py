@@ -167,6 +167,21 @@ def test_the_grader_cli_check_is_the_student_command(tmp_path):
     assert bad.returncode == 2 and "missing.ipynb" in bad.stdout
 
 
+def test_a_magic_or_shell_line_fails_the_check_before_it_costs_the_points(tmp_path):
+    """The grader reads a % or ! line (an install cell left in from Colab) as reaching into the kernel;
+    dlgrade check says so first. %matplotlib inline is the one magic a submission may keep."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np"),
+                nbformat.v4.new_code_cell("!echo installing\nx = 1"),
+                nbformat.v4.new_code_cell(TINY[0][2])]
+    write(nb, tmp_path / "colab.ipynb")
+    done = run(["dlgrade", "check", "colab.ipynb"], tmp_path, student_env(tmp_path), timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr[-2000:]
+    assert "[FAIL] cell 2 runs '!echo installing': delete it before you submit" in done.stdout
+    assert "cell 1 runs" not in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("; 1 % or ! line to delete before submitting")
+
+
 # -- the GitHub Classroom template ----------------------------------------------------------------------
 
 def _workflow() -> dict:
