@@ -92,6 +92,15 @@ def _run(opts: Options, out=sys.stdout) -> dict:
         students = shard_of(students, *opts.shard)
 
     # plan and sync
+    phases = {}
+    mark = time.monotonic()
+
+    def phase_done(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        phases[name] = now - mark
+        mark = now
+
     state = State(course)
     state.data["unsafe"] = bool(opts.unsafe_no_sandbox)
     db_url = gradebook_url(course, opts.db_url)
@@ -100,6 +109,7 @@ def _run(opts: Options, out=sys.stdout) -> dict:
         _sync(course, state, db_url, assignments, graders)
     tasks, skipped = plan_tasks(course, state, db_url, assignments, students, graders, opts.force, opts.feedback)
     state.save()
+    phase_done("plan and sync")
 
     # grade
     n_workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
@@ -125,13 +135,14 @@ def _run(opts: Options, out=sys.stdout) -> dict:
 
             dispatch(tasks, n_workers, course, opts, env, record)
     state.save()
+    phase_done("grade")
 
     # report
+    rows = report.collect(course, db_url, state, assignments, students)
+    phase_done("collect")
     summary = {"graded": len(tasks), "skipped": skipped, "workers": n_workers if tasks else 0,
                "seconds": time.monotonic() - t0, "unsafe": opts.unsafe_no_sandbox,
-               "assignments": assignments, "students": students}
-    rows = report.collect(course, db_url, state, assignments, students)
-    summary["rows"] = rows
+               "assignments": assignments, "students": students, "rows": rows, "phases": phases}
     if opts.reports:
         report.write_all(course, rows, assignments, summary, out=out)
     return summary

@@ -124,7 +124,8 @@ def summary_table(rows: list[dict], assignments: list, summary: dict) -> str:
                      f"{summary['seconds']:.1f} s")
     else:
         lines.append(f"dlgrade grade: {summary['graded']} graded now, {summary['skipped']} up to date, "
-                     f"{summary['workers']} worker(s), {summary['seconds']:.1f} s")
+                     f"{summary['workers']} worker(s), {summary['seconds']:.1f} s"
+                     + "".join(f"; {name} {seconds:.1f} s" for name, seconds in summary.get("phases", {}).items()))
     by_student = {}
     for row in rows:
         by_student.setdefault(row["student"], {})[row["assignment"]] = row

@@ -444,7 +444,8 @@ def main() -> int:
         print(f"sandboxed kernel start (mean s): {statistics.mean(starts):.2f}")
     overhead = results["one"] - sum(per_task.values())
     print(f"outside submissions (start-up, sync, reports) with 1 worker: {overhead:.1f} s")
-    print("\n" + "\n".join(summary.splitlines()[-3:]))
+    print("\n" + "\n".join(line for line in summary.splitlines() if line.startswith("dlgrade grade:")))
+    print("\n".join(summary.splitlines()[-3:]))
     if not args.keep:
         shutil.rmtree(top, ignore_errors=True)
     return 0
