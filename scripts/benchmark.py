@@ -1,5 +1,7 @@
 """Throughput of cohort grading, measured in one run (a script, never a timed test).
 
+(One file over 400 lines on purpose: its baselines only mean something measured in the same run.)
+
     python scripts/benchmark.py                   # 60 submissions over the available assignments
     python scripts/benchmark.py --submissions 12  # quicker
     python scripts/benchmark.py --workers 2 --bare-sample 8 --keep

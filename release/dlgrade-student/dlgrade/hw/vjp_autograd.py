@@ -10,6 +10,10 @@ The Tensor checks write each expression once, against the assignment's Tensor AP
 the student's ``Tensor``, and the grader runs the same expression on its own
 reference Tensor.
 
+Longer than 400 lines because the kernel side of 29 checks, the expression table the
+grader shares, the backward-pass harness (budget, recursion headroom) and
+``draw_graph`` must all ship in the student package.
+
 Two checks are about *how* backward works, not only what it returns, and they
 enforce that with deterministic budgets, never with wall-clock time:
 
