@@ -98,6 +98,19 @@ SEED_DIV_ONLY_TENSOR = tensor_with(
     __div__="    def __div__(self, other): return self * (Tensor.lift(other) ** -1)",
 )
 
+def _promoted_matmul_vjp(*body: str) -> str:
+    """A matmul_vjp that promotes 1-D operands the right way, then ends with ``body``'s lines."""
+    return "\n" + """def matmul_vjp(dldf, A, B):
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
+    A2 = A[np.newaxis, :] if A.ndim == 1 else A
+    B2 = B[:, np.newaxis] if B.ndim == 1 else B
+    if B.ndim == 1:
+        G = np.expand_dims(G, -1)
+    if A.ndim == 1:
+        G = np.expand_dims(G, -2)
+""" + "".join(f"    {line}\n" for line in body).rstrip("\n")
+
+
 WRONG = [
     # an answer the record format refuses (int() stops at 4300 digits) fails its own checks only
     Wrong("numerical_jacobian_returns_a_5000_digit_int",
@@ -140,32 +153,14 @@ def sum_vjp(dldf, x, axis=None, keepdims=False):
     Wrong("reshape_to_forward_shape", fn("reshape_vjp", '''
 def reshape_vjp(dldf, x, shape):
     return (np.reshape(dldf, shape),)'''), fails=["shape.reshape"]),
-    Wrong("matmul_G_times_B", fn("matmul_vjp", '''
-def matmul_vjp(dldf, A, B):
-    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
-    A2 = A[np.newaxis, :] if A.ndim == 1 else A
-    B2 = B[:, np.newaxis] if B.ndim == 1 else B
-    if B.ndim == 1:
-        G = np.expand_dims(G, -1)
-    if A.ndim == 1:
-        G = np.expand_dims(G, -2)
-    dA = G @ B2
-    dB = A2 @ G
-    return unbroadcast(A2, dA).reshape(A.shape), unbroadcast(B2, dB).reshape(B.shape)'''),
+    Wrong("matmul_G_times_B", fn("matmul_vjp", _promoted_matmul_vjp(
+        "dA = G @ B2", "dB = A2 @ G",
+        "return unbroadcast(A2, dA).reshape(A.shape), unbroadcast(B2, dB).reshape(B.shape)")),
           fails=["matmul.matrix", "matmul.vector", "matmul.batched", "matmul.vector_nd"],
           note="G @ B instead of G @ B.T (and A @ G instead of A.T @ G)"),
-    Wrong("matmul_swapped_gradients", fn("matmul_vjp", '''
-def matmul_vjp(dldf, A, B):
-    A, B, G = (np.asarray(v, dtype=np.float64) for v in (A, B, dldf))
-    A2 = A[np.newaxis, :] if A.ndim == 1 else A
-    B2 = B[:, np.newaxis] if B.ndim == 1 else B
-    if B.ndim == 1:
-        G = np.expand_dims(G, -1)
-    if A.ndim == 1:
-        G = np.expand_dims(G, -2)
-    dA = np.swapaxes(A2, -1, -2) @ G
-    dB = G @ np.swapaxes(B2, -1, -2)
-    return unbroadcast(B2, dB).reshape(B.shape), unbroadcast(A2, dA).reshape(A.shape)'''),
+    Wrong("matmul_swapped_gradients", fn("matmul_vjp", _promoted_matmul_vjp(
+        "dA = np.swapaxes(A2, -1, -2) @ G", "dB = G @ np.swapaxes(B2, -1, -2)",
+        "return unbroadcast(B2, dB).reshape(B.shape), unbroadcast(A2, dA).reshape(A.shape)")),
           fails=["matmul.matrix", "matmul.vector", "matmul.batched", "matmul.vector_nd"]),
     Wrong("seed_matmul_1d_with_nd", fn("matmul_vjp", '''
 def matmul_vjp(dldF, A, B):
