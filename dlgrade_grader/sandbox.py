@@ -269,11 +269,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.transport = "ipc"  # never TCP: no ports to race for, nothing on the network
+        self.client_class = "dlgrade_grader.kernel_client.ReadyKernelClient"  # its observer sets the factory
         self.report: dict = {}
         self._budget = None
         self._runtime_dir = None
         self._log_path = None
         self._log_file = None
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client polls a killed kernel every 0.1 s, so every notebook waited 0.1 s for a
+        # sandbox that is gone within milliseconds of its kill
+        await super()._async_wait(pollinterval=0.005)
 
     # -- what the sandbox exposes ---------------------------------------------------------
     def limits(self) -> dict:
