@@ -68,6 +68,7 @@ def _e_ops2(a, b, c, K): return a / b - (-c) * 3.0
 def _e_ops3(a, b, c, K): return (a - K["k"]) * (b + 1.5) / (c * 2.0)
 def _e_refl1(a, b, c, K): return (2.0 - a) * (3.0 / b) + K["A"] @ c
 def _e_refl2(a, b, K): return (K["k"] + a) - 4.0 * (K["m"] * b)
+def _e_refl3(a, b, K): return 2.0 ** a + K["k"] ** b
 def _e_pow1(a, b, K): return a ** 2 + b.exp() ** 3
 def _e_pow2(a, b, c, d, K): return a ** 0.5 - b.exp() ** -1.0 + c ** d
 def _e_pow3(a, b, K): return (a ** 3) * (-1.0) + b ** 2
@@ -75,6 +76,7 @@ def _e_meth1(a, b, c, K): return (a.tanh() + b.exp()).sum(axis=0) * c.log().mean
 def _e_meth2(a, b, K): return a.relu().maximum(b).transpose(2, 0, 1).reshape(a.value.shape[2], -1).T
 def _e_meth3(a, b, K): return a.sum(axis=(0, 2), keepdims=True) + b.T.mean(axis=0, keepdims=True).T
 def _e_meth4(a, b, K): return a.transpose(1, 0).maximum(b).mean(axis=-1)
+def _e_meth5(a, b, K): return a.transpose((2, 0, 1)).reshape((a.value.shape[2], -1)).maximum(K["m"]) * b
 def _e_mm1(a, b, K): return a @ b
 def _e_mm2(a, b, c, K): return (a @ b) @ c
 def _e_mm3(a, b, K): return a @ b
@@ -116,8 +118,8 @@ def _e_diamond(a, K):
 
 
 EXPRS = {f.__name__[3:]: f for f in (
-    _e_ops1, _e_ops2, _e_ops3, _e_refl1, _e_refl2, _e_pow1, _e_pow2, _e_pow3, _e_meth1, _e_meth2, _e_meth3,
-    _e_meth4, _e_mm1, _e_mm2, _e_mm3, _e_shared1, _e_shared2, _e_shared3, _e_seed1, _e_seed2, _e_chain,
+    _e_ops1, _e_ops2, _e_ops3, _e_refl1, _e_refl2, _e_refl3, _e_pow1, _e_pow2, _e_pow3, _e_meth1, _e_meth2,
+    _e_meth3, _e_meth4, _e_meth5, _e_mm1, _e_mm2, _e_mm3, _e_shared1, _e_shared2, _e_shared3, _e_seed1, _e_seed2, _e_chain,
     _e_diamond)}
 
 
@@ -329,8 +331,8 @@ _vjp_spec("shape.reshape", ("reshape",), "VJP")
 
 _tensor_spec("tensor.operators", "Tensor + - * / and unary -, between Tensors and with constants, broadcasting",
              hint="each operator builds a node whose VJP is the matching NAME_vjp.")
-_tensor_spec("tensor.reflected", "reflected operators: 2 - t, 3 / t, A @ t, K + t, K * t with numpy K",
-             hint="define __radd__, __rsub__, __rmul__, __rtruediv__, __rmatmul__, and set"
+_tensor_spec("tensor.reflected", "reflected operators: 2 - t, 3 / t, 2 ** t, A @ t, K + t, K * t, K ** t with numpy K",
+             hint="define __radd__, __rsub__, __rmul__, __rtruediv__, __rmatmul__, __rpow__, and set"
                   " __array_ufunc__ = None so that numpy arrays on the left defer to the Tensor.")
 _tensor_spec("tensor.pow", "Tensor ** with negative bases and integer exponents, positive bases and real exponents",
              hint="pow_vjp must handle negative bases: use p * x**(p-1), not exp(p*log(x)).")

@@ -192,7 +192,8 @@ def _gd_reference(inp):
     for _ in range(int(inp["steps"])):
         w = w - inp["lr"] * np.asarray(grad(w))
         history.append(float(f(w)))
-    return (w, np.array(history))
+    # "do not modify w0 in place": the run reports whether the caller's w0 survived the call
+    return {"w": w, "history": np.array(history), "w0_left_unchanged": True}
 
 
 # ----------------------------------------------------------------------------- step-size bound

@@ -72,6 +72,11 @@ WRONG = [
     Wrong("bce_no_denominator", {"bce_backward": _fn(
         "bce_backward(pred, target, dout)", "return dout * (pred - target)")},
         fails=["bce_backward.values"], note="the sigmoid-fused shortcut applied to probabilities"),
+    Wrong("bce_flattens_its_inputs", {"bce_backward": _fn(
+        "bce_backward(pred, target, dout)",
+        "pred, target = np.ravel(pred), np.ravel(target)",
+        "return dout * (pred - target) / (pred * (1.0 - pred))")},
+        fails=["bce_backward.values"], note="right values for 1-D inputs, but a 2- or 3-axis pred gets a flat dpred"),
     Wrong("ce_sign_flip", {"cross_entropy_backward": _fn(
         "cross_entropy_backward(probs, onehot, dout)", "return dout * onehot / probs")},
         fails=["cross_entropy_backward.values"], note="the minus sign of -sum y log p is lost"),
@@ -101,6 +106,25 @@ WRONG = [
         "q = e / e.sum(axis=1, keepdims=True)",
         'return np.einsum("bi,ij->bij", q, np.eye(V.shape[1]))')},
         fails=["softmax_jacobian.values"], note="diag(q) without - q q^T"),
+    Wrong("softmax_jac_min_shift", {"softmax_jacobian": _fn(
+        "softmax_jacobian(V)",
+        "e = np.exp(V - V.min(axis=1, keepdims=True))",
+        "q = e / e.sum(axis=1, keepdims=True)",
+        'return np.einsum("bi,ij->bij", q, np.eye(V.shape[1])) - np.einsum("bi,bj->bij", q, q)')},
+        fails=["softmax_jacobian.values"], note="shifted by the row minimum: exp overflows when a row spans +-1e3"),
+    Wrong("softmax_jac_unshifted", {"softmax_jacobian": _fn(
+        "softmax_jacobian(V)",
+        "e = np.exp(V)",
+        "q = e / e.sum(axis=1, keepdims=True)",
+        'return np.einsum("bi,ij->bij", q, np.eye(V.shape[1])) - np.einsum("bi,bj->bij", q, q)')},
+        fails=["softmax_jacobian.values"], note="no shift: exp(1e3) = inf and exp(-1e3) = 0 give NaN"),
+    Wrong("softmax_ce_min_shift", {"softmax_cross_entropy_backward": _fn(
+        "softmax_cross_entropy_backward(logits, labels)",
+        "e = np.exp(logits - logits.min(axis=1, keepdims=True))",
+        "q = e / e.sum(axis=1, keepdims=True)",
+        "q[np.arange(len(labels)), labels] -= 1",
+        "return q / len(labels)")},
+        fails=["softmax_cross_entropy_backward.extreme"], note="shifted by the row minimum instead of the maximum"),
     # --- part 4: matrix-vector models (seeds 001, 004)
     Wrong("wx_rows_summed", {"grad_wx_wrt_w": _fn(
         "grad_wx_wrt_w(W, x)", "return np.outer(np.ones(W.shape[0]), x)")},

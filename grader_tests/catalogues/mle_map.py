@@ -89,6 +89,26 @@ WRONG = [
         "        raise ValueError('no unique mode')\n"
         "    return 1.0 if a1 <= 1 else 0.0\n")},
         fails=["beta_bernoulli_map.edge"]),
+    Wrong("beta_map_without_prior_check", {"beta_bernoulli_map": (
+        "def beta_bernoulli_map(x, a, b):\n"
+        "    a1, b1 = a + np.sum(x), b + len(x) - np.sum(x)\n"
+        "    if a1 > 1 and b1 > 1:\n"
+        "        return float((a1 - 1) / (a1 + b1 - 2))\n"
+        "    if (a1 < 1 and b1 < 1) or (a1 == 1 and b1 == 1):\n"
+        "        raise ValueError('no unique mode')\n"
+        "    return 0.0 if a1 <= 1 <= b1 else 1.0\n")},
+        fails=["beta_bernoulli_map.edge"], note="right on every proper prior, but a <= 0 or b <= 0 is not refused"),
+    Wrong("beta_map_accepts_a_zero_parameter", {"beta_bernoulli_map": (
+        "def beta_bernoulli_map(x, a, b):\n"
+        "    if a < 0 or b < 0:\n"
+        "        raise ValueError('the Beta prior needs a, b > 0')\n"
+        "    a1, b1 = a + np.sum(x), b + len(x) - np.sum(x)\n"
+        "    if a1 > 1 and b1 > 1:\n"
+        "        return float((a1 - 1) / (a1 + b1 - 2))\n"
+        "    if (a1 < 1 and b1 < 1) or (a1 == 1 and b1 == 1):\n"
+        "        raise ValueError('no unique mode')\n"
+        "    return 0.0 if a1 <= 1 <= b1 else 1.0\n")},
+        fails=["beta_bernoulli_map.edge"], note="a < 0 instead of a <= 0: Beta(a, 0) is not a distribution either"),
 ]
 
 ALTERNATIVES = [

@@ -75,6 +75,15 @@ WRONG = [
         "        history.append(ridge_objective(w, X, y, lam))\n"
         "    return w, np.array(history)\n")},
         fails=["ridge_gd.trajectory"]),
+    Wrong("gd_updates_w0_in_place", {"ridge_gd": (
+        "def ridge_gd(X, y, lam, lr, steps, w0):\n"
+        "    w = w0\n"
+        "    history = [ridge_objective(w, X, y, lam)]\n"
+        "    for _ in range(steps):\n"
+        "        w -= lr * ridge_gradient(w, X, y, lam)\n"
+        "        history.append(ridge_objective(w, X, y, lam))\n"
+        "    return w, np.array(history)\n")},
+        fails=["ridge_gd.trajectory"], note="right trajectory, but the caller's w0 ends up as the final w"),
     Wrong("lr_bound_without_lambda", {"ridge_max_stable_lr": (
         "def ridge_max_stable_lr(X, lam):\n"
         "    return 2.0 / (2.0 * np.linalg.norm(X, 2) ** 2)\n")},
@@ -137,6 +146,14 @@ ALTERNATIVES = [
         "    n = X.shape[1]\n"
         "    Q, R = np.linalg.qr(np.vstack([X, np.sqrt(lam) * np.eye(n)]))\n"
         "    return np.linalg.solve(R, Q.T @ np.concatenate([y, np.zeros(n)]))\n")}),
+    Alternative("gd_in_place_on_a_copy", {"ridge_gd": (
+        "def ridge_gd(X, y, lam, lr, steps, w0):\n"
+        "    w = w0.copy()\n"
+        "    history = [ridge_objective(w, X, y, lam)]\n"
+        "    for _ in range(steps):\n"
+        "        w -= lr * ridge_gradient(w, X, y, lam)\n"
+        "        history.append(ridge_objective(w, X, y, lam))\n"
+        "    return w, history\n")}),
     Alternative("vectorised_helpers", {
         "lp_norm": (
             "def lp_norm(x, p):\n"

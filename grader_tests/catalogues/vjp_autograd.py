@@ -269,6 +269,59 @@ def numerical_jacobian(f, x, h=1e-6):
         J[j] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h)
     return J'''), fails=["numjac.vector", "numjac.tensor"],
           note="x.shape + f(x).shape instead of f(x).shape + x.shape"),
+    # ---- contract sentences that only the newer cases call
+    Wrong("unbroadcast_needs_an_array_target", fn("unbroadcast", '''
+def unbroadcast(target, g):
+    g = np.asarray(g, dtype=np.float64)
+    shape = target.shape
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g'''), fails=["unbroadcast.leading_axes"],
+          note="target.shape: a Python-number target (shape ()) raises AttributeError"),
+    Wrong("pow_vjp_zero_to_the_minus_one", fn("pow_vjp", '''
+def pow_vjp(dldf, x, p):
+    x, p = np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    dldx = dldf * p * x ** (p - 1)
+    safe_log = np.log(np.where(x > 0, x, 1.0))
+    dldp = dldf * x ** p * safe_log
+    return unbroadcast(x, dldx), unbroadcast(p, dldp)'''), fails=["elementwise.pow"],
+          note="p = 0 at x = 0 gives 0 * 0 ** -1 = NaN instead of 0"),
+    Wrong("pow_vjp_log_of_zero", fn("pow_vjp", '''
+def pow_vjp(dldf, x, p):
+    x, p = np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    dldx = dldf * p * x ** np.where(p == 0, 1.0, p - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dldp = dldf * x ** p * np.log(x)
+    return unbroadcast(x, dldx), unbroadcast(p, dldp)'''), fails=["elementwise.pow"],
+          note="the exponent's gradient x**p log x is NaN (or -inf) at x = 0 instead of 0"),
+    Wrong("tensor_without_rpow", tensor_with(drop=("__rpow__",)), fails=["tensor.reflected"],
+          note="2 ** t and K ** t raise TypeError"),
+    Wrong("tensor_reshape_separate_ints_only", tensor_with(reshape='''
+    def reshape(self, *shape):
+        return Tensor(self.value.reshape(shape), (self,), reshape_vjp, "reshape", {"shape": shape})'''),
+          fails=["tensor.methods"], note="t.reshape((2, -1)) is refused"),
+    Wrong("tensor_transpose_separate_ints_only", tensor_with(transpose='''
+    def transpose(self, *axes):
+        axes = axes or None
+        return Tensor(np.transpose(self.value, axes), (self,), transpose_vjp, "T", {"axes": axes})'''),
+          fails=["tensor.methods"], note="t.transpose((2, 0, 1)) is refused"),
+    Wrong("tensor_maximum_of_tensors_only", tensor_with(maximum='''
+    def maximum(self, other):
+        return Tensor(np.maximum(self.value, other.value), (self, other), maximum_vjp, "max")'''),
+          fails=["tensor.methods"], note="maximum(K) with a numpy array K is refused (no Tensor.lift)"),
+    Wrong("numjac_keeps_integer_dtype", fn("numerical_jacobian", '''
+def numerical_jacobian(f, x, h=1e-6):
+    x = np.array(x)
+    J = np.empty(np.shape(f(x)) + x.shape)
+    for j in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[j] = h
+        J[(Ellipsis,) + j] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h)
+    return J'''), fails=["numjac.vector"],
+          note="an integer x gives an integer step: h rounds to 0"),
     Wrong("logreg_loss_after_update", fn("fit_logistic_regression", '''
 def fit_logistic_regression(X, y, lr, steps, w0, b0):
     w_val, b_val = np.array(w0, dtype=np.float64), float(b0)

@@ -36,10 +36,16 @@ def _ref_softmax_jacobian(inp):
     return _per_sample_blocks(agreed(a, b, "the softmax Jacobian"))
 
 
-def _activation_cases(key, scale):
+def _activation_cases(key, scale, extreme=False):
     def cases(rng):
-        return [(f"{key} of shape {shape}", {key: scale * rng.standard_normal(shape)})
-                for shape in [(3, 4), (4, 4), (2, 5)]]
+        out = [(f"{key} of shape {shape}", {key: scale * rng.standard_normal(shape)})
+               for shape in [(3, 4), (4, 4), (2, 5)]]
+        if extreme:  # "logits as large as +-1e3, of either sign": exp overflows unless each row's max is subtracted
+            V = np.stack([1e3 * rng.uniform(-1.0, 1.0, 4),            # spread over +-1e3
+                          1e3 + rng.uniform(-2.0, 2.0, 4),            # all near +1e3
+                          -1e3 + rng.uniform(-2.0, 2.0, 4)])          # all near -1e3
+            out.append((f"{key} of shape {V.shape}, logits near +-1e3", {key: V}))
+        return out
     return cases
 
 
@@ -55,7 +61,8 @@ def register(registry: Registry) -> None:
         Mistake(lambda x: np.einsum("bi,ij->bij", _sigmoid(x["H"]), np.eye(x["H"].shape[1])),
                 "used s instead of s(1 - s) on the diagonal."),
     ))
-    registry.add("softmax_jacobian.values", cases=_activation_cases("V", 2.0), reference=_ref_softmax_jacobian,
+    registry.add("softmax_jacobian.values", cases=_activation_cases("V", 2.0, extreme=True),
+                 reference=_ref_softmax_jacobian,
                  mistakes=(
         Mistake(lambda x: np.einsum("bi,ij->bij", softmax(x["V"]), np.eye(x["V"].shape[1])),
                 "only diag(q): every output also depends on every other logit through the normaliser (- q q^T)."),

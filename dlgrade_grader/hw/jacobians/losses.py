@@ -87,6 +87,12 @@ def _bce_cases(rng):
         dout = _random_dout(rng)
         out.append((f"{n} samples, {'soft' if soft else '0/1'} targets, dout={dout:.3g}",
                     {"pred": pred, "target": target, "dout": dout}))
+    # "each returned gradient has the shape of its input, whatever that shape is": 2- and 3-axis arrays
+    for shape in [(3, 4), (2, 3, 2)]:
+        pred = rng.uniform(0.03, 0.97, shape)
+        target = rng.integers(0, 2, shape).astype(np.float64)
+        dout = _random_dout(rng)
+        out.append((f"shape {shape}, 0/1 targets, dout={dout:.3g}", {"pred": pred, "target": target, "dout": dout}))
     return out
 
 

@@ -13,6 +13,12 @@ def _beta_reference(inp):
     A dense grid decides the shape (interior maximum, monotone, flat or U-shaped)
     and Newton's method on the logit refines an interior maximum.
     """
+    try:  # torch refuses a Beta prior whose parameters are not positive, and so must the student
+        import torch
+        torch.distributions.Beta(torch.tensor(float(inp["a"]), dtype=torch.float64),
+                                 torch.tensor(float(inp["b"]), dtype=torch.float64), validate_args=True)
+    except ValueError:
+        return "raised ValueError"
     x = np.asarray(inp["x"], dtype=np.float64)
     k, n = float(np.sum(x)), float(x.size)
     a1, b1 = float(inp["a"]) + k, float(inp["b"]) + n - k
@@ -73,7 +79,12 @@ def _beta_edge_cases(rng):
                                                            "b": float(rng.uniform(0.2, 0.9))}),
     ]
     picked = list(range(len(kinds))) + [int(i) for i in rng.choice(len(kinds), size=2)]
-    return [(kinds[i][0], kinds[i][1]()) for i in picked]
+    out = [(kinds[i][0], kinds[i][1]()) for i in picked]
+    # "raise ValueError when a <= 0 or b <= 0", on data whose posterior parameters would both exceed 1
+    mixed = rng.permutation(np.concatenate([[0, 0, 1, 1], rng.integers(0, 2, int(rng.integers(1, 4)))])).astype(np.int64)
+    out.append(("a < 0: the prior is not a distribution", {"x": mixed, "a": -float(rng.uniform(0.1, 0.9)), "b": 2.0}))
+    out.append(("b = 0: the prior is not a distribution", {"x": mixed, "a": float(rng.uniform(1.5, 3)), "b": 0.0}))
+    return out
 
 
 _BETA_MISTAKES = (

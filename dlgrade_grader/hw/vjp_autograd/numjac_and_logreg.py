@@ -23,11 +23,15 @@ def _numjac_cases(kinds):
                 x, W = rng.standard_normal(b), rng.standard_normal((a, b)) * 0.7
             elif kind == "scalar":
                 x, W = rng.standard_normal(c), np.zeros(0)
+            elif kind == "scalar_int":  # an integer array x: the Jacobian is still computed in float64
+                x, W = rng.integers(-2, 3, size=c + 1), np.zeros(0)
             elif kind == "matrix_in":
                 x, W = rng.standard_normal((a, b)), rng.standard_normal((b, c)) * 0.7
             else:
                 x, W = rng.standard_normal((a, a)), rng.standard_normal((a, a))
-            out.append((f"{kind}: x of shape {x.shape}", {"f": kind, "x": x, "W": W}))
+            f = kind.removesuffix("_int")
+            what = f"integer-valued x of shape {x.shape}" if kind.endswith("_int") else f"x of shape {x.shape}"
+            out.append((f"{f}: {what}", {"f": f, "x": x, "W": W}))
         return out
     return make
 
@@ -94,7 +98,7 @@ def _logreg_reference(inp):
 
 
 def register(registry):
-    for check_id, kinds in (("numjac.vector", ("tanh_linear", "scalar")),
+    for check_id, kinds in (("numjac.vector", ("tanh_linear", "scalar", "scalar_int")),
                             ("numjac.tensor", ("matrix_in", "matrix_out"))):
         registry.add(check_id, cases=_numjac_cases(kinds), reference=_numjac_reference, mistakes=NUMJAC_MISTAKES)
     registry.add("logreg.fit", cases=_logreg_cases, reference=_logreg_reference)

@@ -100,12 +100,15 @@ def _labelled(cases):
 
 
 # --------------------------------------------------------------------------- unbroadcast
-def _unbroadcast_cases(pairs):
+def _unbroadcast_cases(pairs, number_target=False):
     def make(rng):
         a, b, c, d = distinct_sizes(rng, 4)
         out = []
         for t, g in pairs(a, b, c, d):
             out.append((f"target {t} from g {g}", {"target": rng.standard_normal(t), "g": rng.standard_normal(g)}))
+        if number_target:  # "target can be ... a Python number (shape ())": it has no .shape or .ndim
+            out.append((f"target a Python float from g {(c, d)}",
+                        {"target": float(rng.standard_normal()), "g": rng.standard_normal((c, d))}))
         return out
     return make
 
@@ -165,6 +168,13 @@ def _pow_cases(rng):
         x, p = case["args"]
         what = "x-gradient only, negative bases" if "graded" in case else "both gradients, positive bases"
         out.append((f"pow_vjp on x {x.shape}, p {p.shape} ({what})", case))
+    # x = 0 in the base: the exponent's gradient is 0 there, and p = 0 must not compute 0 ** -1
+    zeros_in = lambda s: rng.uniform(0.5, 2, s) * (rng.uniform(size=s) < 0.6)  # noqa: E731
+    for p, what in ((np.array(0.0), "p = 0"), (np.array(float(rng.integers(2, 4))), "integer p")):
+        x = zeros_in((b, a))
+        x.flat[rng.integers(x.size)] = 0.0  # at least one zero
+        out.append((f"pow_vjp on x {x.shape} with zeros, {what} (both gradients)",
+                    _vjp_case(rng, "pow", None, args=[x, p])))
     return out
 
 
@@ -283,7 +293,7 @@ VJP_CASES = {
 def register(registry):
     registry.add("unbroadcast.leading_axes",
                  cases=_unbroadcast_cases(lambda a, b, c, d: [((b,), (a, b)), ((b, c), (d, b, c)), ((), (a, b)),
-                                                              ((c,), (a, d, c))]),
+                                                              ((c,), (a, d, c))], number_target=True),
                  reference=_unbroadcast_reference, mistakes=UNBROADCAST_MISTAKES)
     registry.add("unbroadcast.size_one_axes",
                  cases=_unbroadcast_cases(lambda a, b, c, d: [((a, 1), (a, b)), ((1, b), (c, a, b)),

@@ -55,8 +55,11 @@ def step_size_judge(expected, got, inputs, reveal):
 
 
 def _gd_run(ns, x):
-    w, history = ns.ridge_gd(x["X"], x["y"], x["lam"], x["lr"], x["steps"], x["w0"])
-    return (np.asarray(w, dtype=np.float64), np.asarray(history, dtype=np.float64))
+    w0 = np.array(x["w0"], dtype=np.float64)
+    before = w0.copy()
+    w, history = ns.ridge_gd(x["X"], x["y"], x["lam"], x["lr"], x["steps"], w0)
+    return {"w": np.asarray(w, dtype=np.float64), "history": np.asarray(history, dtype=np.float64),
+            "w0_left_unchanged": bool(np.array_equal(w0, before))}
 
 
 def _closed_run(ns, x):
@@ -88,7 +91,8 @@ for _spec in (
     Spec(id="ridge_gd.trajectory",
          title="ridge_gd follows gradient descent exactly (final w, objective before and after every step)",
          run=_gd_run, functions=("ridge_gd",), uses=("ridge_gradient", "ridge_objective"), rtol=1e-8, atol=1e-10,
-         hint="history[0] is the objective at w0 and history[k] after k steps: steps + 1 values."),
+         hint="history[0] is the objective at w0 and history[k] after k steps: steps + 1 values;"
+              " w0 itself must not change (start from a copy, np.array(w0, dtype=float))."),
     Spec(id="ridge_max_stable_lr.threshold",
          title="ridge_max_stable_lr: gradient descent converges just below the value and diverges just above it",
          run=lambda ns, x: ns.ridge_max_stable_lr(x["X"], x["lam"]), functions=("ridge_max_stable_lr",),
