@@ -221,8 +221,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     bwrap = Unicode("bwrap", help="the bubblewrap executable").tag(config=True)
     address_space_limit = Integer(4 * GiB, help="RLIMIT_AS of each kernel process, bytes").tag(config=True)
-    memory_limit = Integer(4 * GiB, help="one memory budget for all of a kernel's processes and its tmpfs "
-                                         "mounts (a cgroup), bytes").tag(config=True)
+    memory_limit = Integer(help="one memory budget for all of a kernel's processes and its tmpfs mounts (a "
+                                "cgroup), bytes (default: address_space_limit + 1 GiB)").tag(config=True)
     process_limit = Integer(help="RLIMIT_NPROC: processes and threads of one kernel").tag(config=True)
     file_size_limit = Integer(256 * MiB, help="RLIMIT_FSIZE: largest file the kernel may write").tag(
         config=True)
@@ -253,6 +253,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _process_limit_default(self):
         # threads count too; BLAS and torch start one per core
         return max(256, 8 * (os.cpu_count() or 1))
+
+    @default("memory_limit")
+    def _memory_limit_default(self):
+        # Above the per-process limit: one process that hoards memory meets RLIMIT_AS first, a clean
+        # MemoryError, instead of the cgroup's reclaim (seen: a hoarding cell slowed past its 20 s
+        # limit when both limits were 4 GiB). The budget bounds what processes and /tmp add up to.
+        return self.address_space_limit + GiB
 
     @default("kernel_python")
     def _kernel_python_default(self):
