@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from dlgrade.check_notebook import ALLOWED_MAGICS
+
 TAMPER_NAMES = {
     "get_ipython", "__builtins__", "__import__", "builtins", "importlib", "ctypes", "subprocess",
     "sys.modules", "sys.settrace", "sys.setprofile", "sys._getframe", "sys.exit", "os._exit",
@@ -123,7 +125,7 @@ def parse_cell(source: str, allow_magics=frozenset()) -> ast.AST | None:
 
 
 def audit_cells(student_cells: list, forbidden_in_solutions: set, all_functions: set,
-                allow_magics: set = frozenset({"%matplotlib inline"})) -> AuditResult:
+                allow_magics: set = ALLOWED_MAGICS) -> AuditResult:
     """student_cells: (label, source, is_solution) for every cell the student controls."""
     result = AuditResult()
     for label, source, is_solution in student_cells:

@@ -71,14 +71,15 @@ c.Execute.timeout = 60
 PACKAGE = None  # --package: a folder holding a candidate dlgrade/
 
 
-BENCH_KEY = secrets.token_hex(32)  # a throw-away course key, unless the caller has one
+def use_a_course_key() -> None:
+    """A throw-away course key for this process and every one it starts, unless the caller has one."""
+    if not (os.environ.get("DLGRADE_COURSE_KEY") or os.environ.get("DLGRADE_KEY_FILE")):
+        os.environ["DLGRADE_COURSE_KEY"] = secrets.token_hex(32)
 
 
 def env() -> dict:
     out = localcourse.nbgrader_env()
     out.pop("DLGRADE_UNSAFE_NO_SANDBOX", None)
-    if not (out.get("DLGRADE_COURSE_KEY") or out.get("DLGRADE_KEY_FILE")):
-        out["DLGRADE_COURSE_KEY"] = BENCH_KEY
     if PACKAGE:
         out["PYTHONPATH"] = str(PACKAGE) + os.pathsep + out.get("PYTHONPATH", "")
     return out
@@ -189,8 +190,7 @@ def casebooks(course: Path, assignments: list, folder: Path) -> dict:
     from dlgrade_grader.verify import parse_check_calls
 
     out = {}
-    key = load_key() if os.environ.get("DLGRADE_KEY_FILE") or os.environ.get("DLGRADE_COURSE_KEY") else \
-        bytes.fromhex(BENCH_KEY)
+    key = load_key()
     for hw in assignments:
         book = casebook.build(localcourse.read_notebook(course, "source", hw), hw_modules.registry(hw), key,
                               "baseline", parse_check_calls)
@@ -364,6 +364,7 @@ def main() -> int:
                     help="measure the dlgrade package in this folder (grader and kernels) instead of "
                          "the installed one, e.g. a candidate change")
     args = ap.parse_args()
+    use_a_course_key()
     global PACKAGE
     PACKAGE = args.package.resolve() if args.package else None
 

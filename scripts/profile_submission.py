@@ -43,7 +43,6 @@ from dlgrade_grader import hw as hw_modules  # noqa: E402
 from dlgrade_grader import casebook, release  # noqa: E402
 from dlgrade_grader.execute import REPORT_SUFFIX  # noqa: E402
 from dlgrade_grader.inprocess import sync_assignments  # noqa: E402
-from dlgrade_grader.plan import STATE_DIR  # noqa: E402
 from dlgrade_grader.submissions import REFERENCE, build_submission, write_submission  # noqa: E402
 from grader_tests import localcourse  # noqa: E402
 
@@ -137,7 +136,6 @@ def profile(hw: str, n: int, top: Path) -> list[dict]:
         inside = sum(v for k, v in row.items() if k.startswith("kernel: "))
         row["kernel: process boot, shutdown, messages"] = row.get("preprocessor GraderExecute", 0.0) - inside
         rows.append(row)
-    assert (course / STATE_DIR).exists()
     return rows
 
 

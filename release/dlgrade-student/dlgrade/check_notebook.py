@@ -128,9 +128,10 @@ def _points(verdict: dict) -> str:
     return f"{verdict['awarded']:g}/{points:g}"
 
 
-# the one magic the grader accepts in a submission; it reads any other magic or shell line as code
-# reaching into the kernel (an install cell left in from Colab costs the notebook's automatic points)
-ALLOWED_MAGICS = {"%matplotlib inline"}
+# the one magic the grader's audit accepts in a submission (it reads this set); any other magic or
+# shell line is code reaching into the kernel (an install cell left in from Colab costs the
+# notebook's automatic points)
+ALLOWED_MAGICS = frozenset({"%matplotlib inline"})
 
 
 def magic_lines(source: str) -> list[str]:
