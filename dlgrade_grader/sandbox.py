@@ -53,6 +53,7 @@ from traitlets import Bool, Dict, Integer, List, Unicode, default
 
 from dlgrade.checks import CASEBOOK_ENV
 
+from .font_cache import KERNEL_CONFIG_DIR, font_cache
 from .memory_budget import MemoryBudget
 
 UNSAFE_ENV = "DLGRADE_UNSAFE_NO_SANDBOX"
@@ -391,7 +392,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         bindir = os.path.dirname(self._python)
         out.update({"PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "USER": "student",
                     "LOGNAME": "student", "PYTHONDONTWRITEBYTECODE": "1",
-                    "MPLCONFIGDIR": "/tmp/matplotlib"})
+                    "MPLCONFIGDIR": KERNEL_CONFIG_DIR})
         out.pop(CASEBOOK_ENV, None)
         if self.casebook_path:
             out[CASEBOOK_ENV] = CASEBOOK_MOUNT if sandboxed else self.casebook_path
@@ -447,7 +448,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         plan = {"limits": limits}
         if sandboxed:
             plan.update({"copy_from": SUBMISSION_MOUNT, "workdir": workdir, "uid": uid, "gid": uid,
-                         "own": [SANDBOX_HOME], "exclude": exclude})
+                         "own": [SANDBOX_HOME, KERNEL_CONFIG_DIR], "exclude": exclude})
+            fonts = font_cache(self._python, python_layout(self._python)["prefix"], SANDBOX_HOME)
+            if fonts:
+                plan["seed"] = {"from": fonts, "to": KERNEL_CONFIG_DIR}
             if uid is not None:
                 os.chown(self._runtime_dir, uid, uid)
                 os.chown(self.connection_file, uid, uid)
@@ -457,6 +461,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         launcher = [self._python, "-I", "-S", LAUNCHER_MOUNT if sandboxed else LAUNCHER, json.dumps(plan), "--"]
         self._budget = MemoryBudget(self.memory_limit)
         self._budget.create()
+        self._budget.watch()
         self.report = {
             "sandboxed": sandboxed,
             "unsafe_no_sandbox": not sandboxed,

@@ -87,6 +87,11 @@ def main(argv):
     workdir = plan.get("workdir")
     if plan.get("copy_from") and workdir:
         copy_submission(plan["copy_from"], workdir, plan.get("exclude", ()))
+    if plan.get("seed"):  # caches the kernel environment built for itself (see font_cache.py)
+        try:
+            shutil.copytree(plan["seed"]["from"], plan["seed"]["to"], dirs_exist_ok=True)
+        except (OSError, shutil.Error):  # only a cache: the kernel rebuilds what it misses
+            pass
     for path in plan.get("own", []):
         if os.path.exists(path):
             hand_over(path, -1 if uid is None else uid, -1 if gid is None else gid)
