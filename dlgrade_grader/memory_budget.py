@@ -123,9 +123,9 @@ class MemoryBudget:
         strikes, failed = 0, self.failed_charges()
         while not self._stop.wait(self.WATCH_INTERVAL):
             held, now = self.unreclaimable(), self.failed_charges()
-            if held is None:
+            if held is None and not os.path.isdir(self.path):
                 return
-            pressed = held >= self.limit - margin and now > failed
+            pressed = held is not None and held >= self.limit - margin and now > failed
             strikes, failed = (strikes + 1 if pressed else 0), now
             if strikes >= self.WATCH_STRIKES:
                 self.exhausted = True
