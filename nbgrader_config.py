@@ -54,6 +54,13 @@ c.Execute.startup_timeout = 120
 # no torch, autograd or grader) built by scripts/setup.sh;
 # without it grading refuses unless DLGRADE_UNSAFE_NO_SANDBOX=1 (--unsafe-no-sandbox).
 c.GraderExecute.notebook_timeout = 600
+# Kernel environments declared per assignment. torch_autograd's students drive torch's autograd, so its
+# kernel is .venv-kernel-torch (scripts/setup.sh): torch layered on .venv-kernel by a .pth file, whose
+# folders the sandbox binds read-only too. Its references stay in the grader like every other's.
+from dlgrade_grader.hw import torch_autograd as _torch_hw  # noqa: E402
+
+c.GraderExecute.kernel_pythons = {"torch_autograd": _torch_hw.kernel_python()}
+c.SandboxedKernelManager.extra_ro_paths = _torch_hw.kernel_libraries()
 c.SandboxedKernelManager.address_space_limit = 4 * 2**30
 c.SandboxedKernelManager.file_size_limit = 256 * 2**20
 

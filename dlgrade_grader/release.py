@@ -45,6 +45,9 @@ description = "Visible checks for the deep-learning mathematics homework (studen
 requires-python = ">=3.10"
 dependencies = ["numpy>=2", "matplotlib", "ipykernel", "graphviz"]
 
+[project.optional-dependencies]
+torch = ["torch==2.13.0"]
+
 [project.scripts]
 dlgrade = "dlgrade.check_notebook:console"
 
@@ -62,13 +65,18 @@ notebooks' check cells import.
 
 ## Python and packages
 
-Your notebook is graded on Python 3.11 with numpy and matplotlib, without torch, autograd or scipy.
-Use Python 3.11 if you can (the course package installs on Python 3.10 or newer). On your own
+Your notebook is graded on Python 3.11 with numpy and matplotlib, without torch, autograd or scipy,
+except torch_autograd, the notebook about PyTorch's autograd, which is graded with torch 2.13.0 as
+well. Use Python 3.11 if you can (the course package installs on Python 3.10 or newer). On your own
 computer, from this folder:
 
     python3.11 -m venv .venv && . .venv/bin/activate
     pip install ./dlgrade-student jupyter
     jupyter lab
+
+For torch_autograd, install the package with its `torch` extra instead (the CPU build is enough;
+see pytorch.org for the index that serves it): `pip install "./dlgrade-student[torch]"`. On Colab
+torch is already there.
 
 `draw_graph` in the vjp_autograd notebook draws a graph with Graphviz, and that needs the Graphviz
 program `dot`, which pip does not install: `sudo apt install graphviz` (Debian, Ubuntu),

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from dlgrade_grader import release as rel
+from dlgrade_grader.hw import module as grader_half
 from dlgrade_grader.sandbox import kernel_python_default
 from dlgrade_grader.submissions import fill, reference_answers
 from dlgrade_grader.verify import parse_check_calls
@@ -88,8 +89,11 @@ def test_reference_passes_and_blank_fails_in_the_student_environment(hw, tmp_pat
     expected = visible_checks(hw)
     assert expected
     ref = write(reference_nb(hw), tmp_path / "ref" / hw / f"{hw}.ipynb")
-    done = run(["dlgrade", "check", str(ref), "--summary-md", str(tmp_path / "ref.md")], tmp_path,
-               student_env(tmp_path))
+    # the kernel environment the assignment declares (torch_autograd's has torch), else the course's
+    declared = getattr(grader_half(hw), "kernel_python", None)
+    python = declared() if declared else str(KERNEL_BIN / "python")
+    done = run(["dlgrade", "check", str(ref), "--python", python, "--summary-md", str(tmp_path / "ref.md")],
+               tmp_path, student_env(tmp_path))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "[FAIL]" not in done.stdout and done.stdout.splitlines()[-1].startswith("OK: ")
     for _cell, check_id, _points in expected:
@@ -100,7 +104,7 @@ def test_reference_passes_and_blank_fails_in_the_student_environment(hw, tmp_pat
     assert [r[4] for r in rows] == [f"{p:g}/{p:g}" if p else "" for _, _, p in expected]
 
     blank = write(release_nb(hw), tmp_path / "blank" / hw / f"{hw}.ipynb")
-    done = run([str(KERNEL_BIN / "python"), "-m", "dlgrade.check_notebook", str(blank), "--summary-md",
+    done = run([python, "-m", "dlgrade.check_notebook", str(blank), "--summary-md",
                 str(tmp_path / "blank.md")], tmp_path, student_env(tmp_path))
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     assert "[PASS]" not in done.stdout and done.stdout.splitlines()[-1].startswith("FAILED: 0 passed, ")

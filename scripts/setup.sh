@@ -54,6 +54,8 @@ want=$( (cat requirements-kernel.txt; find release/dlgrade-student -type f ! -pa
          | xargs sha256sum) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing the student kernel environment"
+    # the grader's caches for its kernels (dlgrade_grader/font_cache.py) belong to the old contents
+    rm -rf .venv-kernel/share/dlgrade
     "${kpip[@]}" install "${pipq[@]}" --no-deps -r requirements-kernel.txt
     # test suites of the scientific stack are never imported by a kernel
     find .venv-kernel/lib -type d -name tests -prune -exec rm -rf {} +
@@ -62,5 +64,27 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     cp -r release/dlgrade-student "$scratch/"
     "${kpip[@]}" install "${pipq[@]}" --no-deps --force-reinstall "$scratch/dlgrade-student"
     rm -rf "$scratch"
+    echo "$want" > "$stamp"
+fi
+
+# the torch kernel, for the assignments that declare it (torch_autograd): a venv layered on
+# .venv-kernel (a .pth file adds that venv's site-packages), holding only torch and what torch
+# pulls in, so numpy, ipykernel and the student package are .venv-kernel's and exist once. The
+# sandbox binds both venvs read-only (nbgrader_config.py reads the .pth file for the second).
+if [ ! -x .venv-kernel-torch/bin/python ]; then
+    echo "setup: creating .venv-kernel-torch (the kernel environment of the torch assignments)"
+    "$PY" -m venv --without-pip .venv-kernel-torch
+fi
+tsite=$(.venv-kernel-torch/bin/python -c 'import site; print(site.getsitepackages()[0])')
+ksite=$(.venv-kernel/bin/python -c 'import site; print(site.getsitepackages()[0])')
+stamp=.venv-kernel-torch/.requirements.sha
+want=$( (cat requirements-kernel-torch.txt; echo "$ksite") | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing torch into .venv-kernel-torch (first run takes a few minutes)"
+    rm -rf .venv-kernel-torch/share/dlgrade
+    echo "$ksite" > "$tsite/dlgrade_kernel_base.pth"
+    .venv/bin/pip --python .venv-kernel-torch/bin/python install "${pipq[@]}" --no-deps -r requirements-kernel-torch.txt
+    # sympy's and networkx's test suites are never imported by a kernel; torch's own folders stay whole
+    find "$tsite" -path "$tsite/torch" -prune -o -type d -name tests -prune -exec rm -rf {} +
     echo "$want" > "$stamp"
 fi
