@@ -23,6 +23,19 @@ SCE = ("softmax_cross_entropy_backward.moderate", "softmax_cross_entropy_backwar
 WX = ("grad_wx_wrt_w.values", "grad_wx_wrt_w.square")
 TWO = ("two_layer_linear_grads.values", "two_layer_linear_grads.square")
 DEEP = ("deep_linear_grads.values", "deep_linear_grads.square")
+AFFINE = ("deep_affine_grads.values",)
+AFFINE_X = ("deep_affine_input_jacobian.values",)
+DENSE = ("dense_sigmoid_batched_jacobian.values",)
+CHAIN_B = ("chain_batched.values",)
+SQ_B = ("squared_error_batched_jacobian.values",)
+CE_B = ("cross_entropy_batched_jacobian.values",)
+REL = ("relative_error.values",)
+REL_SHAPES = ("relative_error.shapes",)
+NG = ("numerical_gradient.values",)
+NG_STEP = ("numerical_gradient.step",)
+NG_INT = ("numerical_gradient.integer_x",)
+
+_AFFINE_FORWARD = ("acts = [x]", "for W, b in zip(Ws, bs):", "    acts.append(W @ acts[-1] + b)")
 
 WRONG = [
     # --- part 1: the linear regression (seed 000)
@@ -153,6 +166,132 @@ WRONG = [
         "    g = Ws[i].T @ g",
         "return grads")},
         fails=DEEP, note="the backward loop walks the layers front to back"),
+    Wrong("deep_affine_biases_left_out", {"deep_affine_grads": _fn(
+        "deep_affine_grads(Ws, bs, x, y)",
+        "acts = [x]",
+        "for W in Ws:",
+        "    acts.append(W @ acts[-1])",
+        "g = acts[-1] - y",
+        "dWs, dbs = [], []",
+        "for i in reversed(range(len(Ws))):",
+        "    dWs.insert(0, np.outer(g, acts[i]))",
+        "    dbs.insert(0, g)",
+        "    g = Ws[i].T @ g",
+        "return dWs, dbs")},
+        fails=AFFINE, says=("leaves the biases out",), note="deep_linear_grads' forward pass reused: no b_i"),
+    Wrong("deep_affine_bias_from_layer_below", {"deep_affine_grads": _fn(
+        "deep_affine_grads(Ws, bs, x, y)", *_AFFINE_FORWARD,
+        "g = acts[-1] - y",
+        "dWs, dbs = [None] * len(Ws), [None] * len(Ws)",
+        "for i in reversed(range(len(Ws))):",
+        "    dWs[i] = np.outer(g, acts[i])",
+        "    g = Ws[i].T @ g",
+        "    dbs[i] = g",
+        "return dWs, dbs")},
+        fails=AFFINE, says=("db_i is the error at the output of layer i",),
+        note="db_i read after the error has moved one layer down"),
+    Wrong("deep_affine_jacobian_reversed", {"deep_affine_input_jacobian": _fn(
+        "deep_affine_input_jacobian(Ws, bs, x)",
+        "J = Ws[0]",
+        "for W in Ws[1:]:",
+        "    J = J @ W",
+        "return J")},
+        fails=AFFINE_X, says=("wrong order",), note="W_1 W_2 ... W_L: only equal widths let it run"),
+    # --- part 5: batched Jacobians and per-sample losses (seed 004)
+    Wrong("dense_jacobian_untransposed", {"dense_sigmoid_batched_jacobian": _fn(
+        "dense_sigmoid_batched_jacobian(X, W, b)",
+        "s = 1 / (1 + np.exp(-(X @ W + b)))",
+        'return np.einsum("bq,qs->bqs", s * (1 - s), W)')},
+        fails=DENSE, says=("W used where its transpose belongs",), note="w_qs where w_sq belongs"),
+    Wrong("dense_jacobian_no_sigmoid_derivative", {"dense_sigmoid_batched_jacobian": _fn(
+        "dense_sigmoid_batched_jacobian(X, W, b)",
+        "return np.broadcast_to(W.T, (X.shape[0],) + W.T.shape).copy()")},
+        fails=DENSE, says=("derivative is missing",), note="the linear part only"),
+    Wrong("chain_batched_seed_diagonal", {"chain_batched": _fn(
+        "chain_batched(J_outer, J_inner)",
+        'return np.einsum("bij,bjjk->bjk", J_outer, J_inner)')},
+        fails=CHAIN_B, says=("bjjk",), note="seed 004's contraction"),
+    Wrong("chain_batched_crossed_samples", {"chain_batched": _fn(
+        "chain_batched(J_outer, J_inner)",
+        "return np.tensordot(J_outer, J_inner, axes=([2], [1]))")},
+        fails=CHAIN_B, says=("every sample was combined with every other sample",),
+        note="tensordot over the middle index pairs every sample with every other"),
+    Wrong("squared_error_jacobian_ones_outer", {"squared_error_batched_jacobian": _fn(
+        "squared_error_batched_jacobian(Y, Y_hat)",
+        'return -np.einsum("i,bj->bij", np.ones(Y.shape[1]), Y - Y_hat)')},
+        fails=SQ_B, says=("np.ones(D)",), note="seed 004's (B, D, D)"),
+    Wrong("squared_error_jacobian_no_size_one_axis", {"squared_error_batched_jacobian": _fn(
+        "squared_error_batched_jacobian(Y, Y_hat)", "return Y_hat - Y")},
+        fails=SQ_B, says=("an axis of size 1 was summed away",), note="(B, D): the per-sample output axis dropped"),
+    Wrong("cross_entropy_jacobian_seed", {"cross_entropy_batched_jacobian": _fn(
+        "cross_entropy_batched_jacobian(P, P_hat)",
+        'return np.einsum("i,bj->bij", np.ones(P.shape[1]), P / P_hat)')},
+        fails=CE_B, says=("np.ones(N)",), note="seed 004's einsum: (B, N, N) and no minus sign"),
+    Wrong("cross_entropy_jacobian_sign", {"cross_entropy_batched_jacobian": _fn(
+        "cross_entropy_batched_jacobian(P, P_hat)", "return (P / P_hat)[:, None, :]")},
+        fails=CE_B, says=("sign flipped",), note="the minus sign of the loss lost"),
+    # --- part 6: the gradient check
+    Wrong("relative_error_no_floor", {"relative_error": _fn(
+        "relative_error(a, b, floor=1e-8)",
+        "if np.shape(a) != np.shape(b):",
+        "    raise ValueError('shapes differ')",
+        "a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)",
+        "return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))")},
+        fails=REL, says=("no floor",), note="0/0 = NaN where both entries are 0"),
+    Wrong("relative_error_broadcasts", {"relative_error": _fn(
+        "relative_error(a, b, floor=1e-8)",
+        "a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)",
+        "return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)))")},
+        fails=REL_SHAPES, says=("Raise ValueError",), note="(n,) against (n, 1) silently broadcast"),
+    Wrong("relative_error_mean", {"relative_error": _fn(
+        "relative_error(a, b, floor=1e-8)",
+        "if np.shape(a) != np.shape(b):",
+        "    raise ValueError('shapes differ')",
+        "a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)",
+        "return float(np.mean(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)))")},
+        fails=REL, says=("the mean over the entries",), note="the mean hides one bad entry"),
+    Wrong("numerical_gradient_forward", {"numerical_gradient": _fn(
+        "numerical_gradient(f, x, h=1e-5)",
+        "x = np.array(x, dtype=float)",
+        "g = np.empty(x.shape)",
+        "for j in np.ndindex(*x.shape):",
+        "    e = np.zeros_like(x)",
+        "    e[j] = h",
+        "    g[j] = (f(x + e) - f(x)) / h",
+        "return g")},
+        fails=NG + NG_STEP + NG_INT, says=("forward difference",), note="error of order h"),
+    Wrong("numerical_gradient_ignores_h", {"numerical_gradient": _fn(
+        "numerical_gradient(f, x, h=1e-5)",
+        "x = np.array(x, dtype=float)",
+        "g = np.empty(x.shape)",
+        "for j in np.ndindex(*x.shape):",
+        "    e = np.zeros_like(x)",
+        "    e[j] = 1e-5",
+        "    g[j] = (f(x + e) - f(x - e)) / 2e-5",
+        "return g")},
+        fails=NG_STEP, says=("was not used",), note="a fixed step whatever h is passed"),
+    Wrong("numerical_gradient_integer_steps", {"numerical_gradient": _fn(
+        "numerical_gradient(f, x, h=1e-5)",
+        "x = np.array(x)",
+        "g = np.empty(x.shape)",
+        "for j in np.ndindex(*x.shape):",
+        "    e = np.zeros_like(x)",
+        "    e[j] = h",
+        "    g[j] = (f(x + e) - f(x - e)) / (2 * h)",
+        "return g")},
+        fails=NG_INT, says=("integer array",), note="zeros_like of an integer x truncates h to 0"),
+    Wrong("numerical_gradient_not_restored", {"numerical_gradient": _fn(
+        "numerical_gradient(f, x, h=1e-5)",
+        "x = np.asarray(x, dtype=float)",
+        "g = np.empty(x.shape)",
+        "for j in np.ndindex(*x.shape):",
+        "    old = x[j]",
+        "    x[j] = old + h",
+        "    up = f(x)",
+        "    x[j] = old - h",
+        "    g[j] = (up - f(x)) / (2 * h)",
+        "return g")},
+        fails=NG + NG_STEP, says=("changed the array x it was given",), note="CS231n's in-place loop without the restoring line"),
     # --- autodiff in a solution cell: not installed in the graded kernel, so the function raises
     # (and the audit, when on, also names the shortcut)
     Wrong("uses_autograd_jacobian", {"jac_linear_wrt_weight": (
@@ -307,6 +446,76 @@ ALTERNATIVES = [
             "diff = pred - target",
             "d = dout * np.where(diff > 0, 1.0, np.where(diff < 0, -1.0, 0.0))",
             "return d, -d"),
+    }),
+    Alternative("batched_by_loops_and_reshapes", {
+        "dense_sigmoid_batched_jacobian": _fn(
+            "dense_sigmoid_batched_jacobian(X, W, b)",
+            "blocks = []",
+            "for x in X:",
+            "    s = 1 / (1 + np.exp(-(x @ W + b)))",
+            "    blocks.append(np.diag(s * (1 - s)) @ W.T)",
+            "return np.stack(blocks)"),
+        "chain_batched": _fn(
+            "chain_batched(J_outer, J_inner)",
+            "B, m = J_inner.shape[:2]",
+            "P = J_inner.shape[2:]",
+            "flat = J_inner.reshape(B, m, -1)",
+            "return (J_outer @ flat).reshape((B, J_outer.shape[1]) + P)"),
+        "squared_error_batched_jacobian": _fn(
+            "squared_error_batched_jacobian(Y, Y_hat)",
+            "return np.expand_dims(Y_hat - Y, axis=1)"),
+        "cross_entropy_batched_jacobian": _fn(
+            "cross_entropy_batched_jacobian(P, P_hat)",
+            "B, N = P.shape",
+            "return -(P / P_hat).reshape(B, 1, N)"),
+    }),
+    Alternative("affine_by_products_and_in_place_gradient_check", {
+        "deep_affine_grads": _fn(
+            "deep_affine_grads(Ws, bs, x, y)",
+            "def forward(upto):",
+            "    a = x",
+            "    for W, b in zip(Ws[:upto], bs[:upto]):",
+            "        a = W @ a + b",
+            "    return a",
+            "def after(i):",
+            "    # the linear map from a_i to y_hat: the product of the later weights",
+            "    P = np.eye(len(bs[i]))",
+            "    for W in Ws[i + 1:]:",
+            "        P = W @ P",
+            "    return P",
+            "r = forward(len(Ws)) - y",
+            "dbs = [after(i).T @ r for i in range(len(Ws))]",
+            "dWs = [np.outer(dbs[i], forward(i)) for i in range(len(Ws))]",
+            "return dWs, dbs"),
+        "deep_affine_input_jacobian": _fn(
+            "deep_affine_input_jacobian(Ws, bs, x)",
+            "from functools import reduce",
+            "return reduce(lambda J, W: W @ J, Ws[1:], Ws[0])"),
+        "relative_error": _fn(
+            "relative_error(a, b, floor=1e-8)",
+            "a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)",
+            "if a.shape != b.shape:",
+            "    raise ValueError('a and b must have the same shape')",
+            "worst = 0.0",
+            "for u, v in zip(a.ravel(), b.ravel()):",
+            "    worst = max(worst, abs(u - v) / max(abs(u), abs(v), floor))",
+            "return worst"),
+        "numerical_gradient": _fn(
+            "numerical_gradient(f, x, h=1e-5)",
+            "x = np.array(x, dtype=np.float64)",
+            "grad = np.zeros_like(x)",
+            "it = np.nditer(x, flags=['multi_index'])",
+            "while not it.finished:",
+            "    ix = it.multi_index",
+            "    old = x[ix]",
+            "    x[ix] = old + h",
+            "    up = f(x)",
+            "    x[ix] = old - h",
+            "    down = f(x)",
+            "    x[ix] = old",
+            "    grad[ix] = (up - down) / (2 * h)",
+            "    it.iternext()",
+            "return grad"),
     }),
 ]
 

@@ -22,12 +22,12 @@ from dlgrade.hw import jacobians as student
 
 from ...checks import Registry
 from .. import DEFAULT_FORBIDDEN
-from . import activations, linear_regression, losses, matrix_vector
+from . import activations, batched, gradient_check, linear_regression, losses, matrix_vector
 
 # numerical differentiation would dodge the derivation as surely as autodiff
 FORBIDDEN_IN_SOLUTIONS = DEFAULT_FORBIDDEN | {"scipy.optimize", "scipy.differentiate", "scipy.misc", "numdifftools"}
 
 REGISTRY = Registry(student.SPECS)
-for _part in (linear_regression, losses, activations, matrix_vector):
+for _part in (linear_regression, losses, activations, matrix_vector, batched, gradient_check):
     _part.register(REGISTRY)
 REGISTRY.complete()
