@@ -180,7 +180,7 @@ WRONG = [
         "    if any(v < -tol for v in P.values()):\n"
         "        return False\n"
         "    return all(abs(P[a | b] - P[a] - P[b]) <= tol for a in P for b in P if not (a & b))\n")},
-        fails=["is_probability_measure"]),
+        fails=["is_probability_measure", "is_probability_measure.hidden"], says=("P(Omega) = 1 not checked",)),
     Wrong("measure_without_empty_event", {"measure_from_pmf": (
         "def measure_from_pmf(pmf):\n"
         "    outcomes = list(pmf)\n"
@@ -227,6 +227,67 @@ WRONG = [
         "        raise ValueError('no samples')\n"
         "    return xs.sum(axis=0) / (xs.shape[0] - 1)\n")},
         fails=["sample_mean", "sample_mean.hidden"]),
+    # one sentence of a contract each, which no graded case exercised before
+    Wrong("measure_without_nonnegativity", {"is_probability_measure": (
+        "def is_probability_measure(P, omega, tol=1e-9):\n"
+        "    omega = frozenset(omega)\n"
+        "    if abs(P[omega] - 1.0) > tol:\n"
+        "        return False\n"
+        "    return all(abs(P[a | b] - P[a] - P[b]) <= tol for a in P for b in P if not (a & b))\n")},
+        fails=["is_probability_measure", "is_probability_measure.hidden"], says=("non-negativity not checked",)),
+    Wrong("measure_negative_without_tol", {"is_probability_measure": (
+        "def is_probability_measure(P, omega, tol=1e-9):\n"
+        "    omega = frozenset(omega)\n"
+        "    if any(v < 0 for v in P.values()) or abs(P[omega] - 1.0) > tol:\n"
+        "        return False\n"
+        "    return all(abs(P[a | b] - P[a] - P[b]) <= tol for a in P for b in P if not (a & b))\n")},
+        fails=["is_probability_measure.hidden"], says=("negative only below -tol",)),
+    Wrong("pdf_integral_compared_without_tol", {"is_valid_pdf": (
+        "def is_valid_pdf(f, lo, hi, n=10_001, tol=1e-3):\n"
+        "    x = np.linspace(lo, hi, n)\n"
+        "    y = f(x)\n"
+        "    return bool(np.all(y >= 0) and np.isclose(np.trapezoid(y, x), 1.0))\n")},
+        fails=["is_valid_pdf.hidden"], says=("use the tol argument",)),
+    Wrong("conditional_raises_on_any_zero_row", {"conditional": (
+        "def conditional(joint, given_axis):\n"
+        "    joint = np.asarray(joint, dtype=float)\n"
+        "    p_given = joint.sum(axis=1 - given_axis, keepdims=True)\n"
+        "    if np.any(joint.sum(axis=1) == 0) or np.any(p_given == 0):\n"
+        "        raise ValueError('a value conditioned on has probability 0')\n"
+        "    return joint / p_given\n")},
+        fails=["conditional", "conditional.zero_prob"], says=("raised on a zero row while conditioning on Y",)),
+    Wrong("iid_compares_sizes_not_laws", {"is_iid_sample_model": (
+        "def is_iid_sample_model(joint, tol=1e-9):\n"
+        "    joint = np.asarray(joint, dtype=float)\n"
+        "    if len(set(joint.shape)) != 1:\n"
+        "        return False\n"
+        "    axes = range(joint.ndim)\n"
+        "    margs = [joint.sum(axis=tuple(a for a in axes if a != k)) for k in axes]\n"
+        "    product_table = margs[0]\n"
+        "    for m in margs[1:]:\n"
+        "        product_table = np.multiply.outer(product_table, m)\n"
+        "    return bool(np.max(np.abs(joint - product_table)) <= tol)\n")},
+        fails=["is_iid_sample_model", "is_iid_sample_model.hidden"], says=("laws are identical",)),
+    Wrong("lln_sizes_sorted", {"lln_errors": (
+        "def lln_errors(sampler, ns, rng):\n"
+        "    error_at = {n: abs(np.mean(sampler(n, rng)) - sampler.mean) for n in sorted(set(ns))}\n"
+        "    return np.array([error_at[n] for n in ns])\n")},
+        fails=["lln_errors.hidden"], says=("in the order given",)),
+    Wrong("sample_covariance_ddof_as_flag", {"sample_covariance": (
+        "def sample_covariance(samples, ddof=1):\n"
+        "    samples = np.asarray(samples, dtype=float)\n"
+        "    centred = samples - samples.mean(axis=0)\n"
+        "    n = samples.shape[0]\n"
+        "    return centred.T @ centred / (n - 1 if ddof else n)\n")},
+        fails=["sample_covariance.hidden"], says=("1/(n - ddof) for any ddof",)),
+    Wrong("pmf_drops_zero_probability_values", {"pmf_of": (
+        "def pmf_of(X, P_outcome):\n"
+        "    pmf = {}\n"
+        "    for w, x in X.items():\n"
+        "        if P_outcome[w] > 0:\n"
+        "            pmf[x] = pmf.get(x, 0.0) + P_outcome[w]\n"
+        "    return pmf\n")},
+        fails=["pmf_of.hidden"], says=("is still a key",)),
 ]
 
 ALTERNATIVES = [

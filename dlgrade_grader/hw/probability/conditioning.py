@@ -93,11 +93,26 @@ def _conditional_hidden(rng):
 def _conditional_zero_prob(rng):
     return [("a zero column, given Y", {"joint": _random_joint(rng, (3, 4), zero_col=2), "axis": 1}),
             ("a zero column, given X", {"joint": _random_joint(rng, (3, 4), zero_col=0), "axis": 0}),
-            ("a zero row, given X", {"joint": _random_joint(rng, (4, 3), zero_row=3), "axis": 0})]
+            ("a zero row, given X", {"joint": _random_joint(rng, (4, 3), zero_row=3), "axis": 0}),
+            # the prompt's "a zero row is harmless when you condition on Y"
+            ("a zero row, given Y: no value of Y has probability 0",
+             {"joint": _random_joint(rng, (3, 4), zero_row=int(rng.integers(3))), "axis": 1})]
 
 
 def _conditional_wrong_axis(inp):
     return ref_conditional(inp["joint"], 1 - inp["axis"])
+
+
+def _conditional_raises_on_zero_rows(inp):
+    if np.any(np.asarray(inp["joint"]).sum(axis=1) == 0):
+        return "raised ValueError"
+    return ref_conditional(inp["joint"], inp["axis"])
+
+
+# listed before the wrong axis, which also raises on a zero row given Y but gets other cases wrong too
+_ZERO_ROW_GIVEN_Y = Mistake(_conditional_raises_on_zero_rows,
+                            "raised on a zero row while conditioning on Y: only a value conditioned on"
+                            " (a column, for given_axis=1) must have positive probability.")
 
 
 def _bayes_visible(rng):
@@ -144,10 +159,10 @@ def register(registry: Registry) -> None:
 
     add_check(registry, "conditional", _conditional_visible, lambda x: ref_conditional(x["joint"], x["axis"]),
               hidden_twin_cases=_conditional_hidden,
-              mistakes=(Mistake(_conditional_wrong_axis, "conditioned on the wrong axis."),))
+              mistakes=(_ZERO_ROW_GIVEN_Y, Mistake(_conditional_wrong_axis, "conditioned on the wrong axis.")))
 
     add_check(registry, "conditional.zero_prob", _conditional_zero_prob,
-              lambda x: ref_conditional(x["joint"], x["axis"]))
+              lambda x: ref_conditional(x["joint"], x["axis"]), mistakes=(_ZERO_ROW_GIVEN_Y,))
 
     add_check(registry, "bayes_posterior", _bayes_visible, lambda x: ref_bayes(x["likelihood"], x["prior"]),
               hidden_twin_cases=_bayes_hidden,

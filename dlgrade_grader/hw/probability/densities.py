@@ -53,21 +53,26 @@ def _valid_pdf_visible(rng):
 def _valid_pdf_hidden(rng):
     lam = float(rng.uniform(0.5, 3.0))
     mu = float(rng.uniform(-2, 2))
+    peak = float(rng.uniform(0.5, 1.5))
     return [("6x(1 - x) on [0, 1]", {"pdf": ("beta22",), "lo": 0.0, "hi": 1.0}),
             ("exponential", {"pdf": ("exponential", lam), "lo": 0.0, "hi": 40.0 / lam}),
             ("a triangle with 97% of the mass", {"pdf": ("scaled", 0.97, ("triangle", -1.0, 0.5, 2.0)),
                                                   "lo": -1.0, "hi": 2.0}),
             ("half a normal's range", {"pdf": ("normal", mu, 1.0), "lo": mu, "hi": mu + 10.0}),
-            ("a negative dip", {"pdf": ("scaled", 1.0, ("wavy",)), "lo": 0.0, "hi": 1.0})]
+            ("a negative dip", {"pdf": ("scaled", 1.0, ("wavy",)), "lo": 0.0, "hi": 1.0}),
+            # the contract's "within tol of 1": an integral a few 1e-4 short of 1 is a valid density
+            ("a triangle 2e-4 to 8e-4 short of mass 1, within tol",
+             {"pdf": ("scaled", 1.0 - float(rng.uniform(2e-4, 8e-4)), ("triangle", 0.0, peak, 2.0)),
+              "lo": 0.0, "hi": 2.0})]
 
 
-def _ref_valid_pdf(inp):
+def _ref_valid_pdf(inp, tol=1e-3):
     f, lo, hi = raw_density(inp["pdf"]), inp["lo"], inp["hi"]
     x, _ = gauss_legendre_nodes(lo, hi, 2000)
     grid = np.concatenate([x, np.linspace(lo, hi, 20001)])
     if np.min(f(grid)) < 0:
         return False
-    return abs(integrate(f, lo, hi, nonsmooth_points(inp["pdf"])) - 1.0) <= 1e-3
+    return abs(integrate(f, lo, hi, nonsmooth_points(inp["pdf"])) - 1.0) <= tol
 
 
 # --------------------------------------------------------------------------- prob_between
@@ -142,7 +147,10 @@ def register(registry: Registry) -> None:
               mistakes=(Mistake(_cdf_strict, "used a < x instead of a <= x: F jumps at the atom itself."),))
 
     add_check(registry, "is_valid_pdf", _valid_pdf_visible, _ref_valid_pdf,
-              hidden_twin_cases=_valid_pdf_hidden)
+              hidden_twin_cases=_valid_pdf_hidden,
+              mistakes=(Mistake(lambda x: _ref_valid_pdf(x, tol=1e-6),
+                                "the integral must be within tol (1e-3) of 1, not equal to 1 up to"
+                                " round-off: use the tol argument."),))
 
     add_check(registry, "prob_between", _prob_between_visible, _ref_prob_between,
               hidden_twin_cases=_prob_between_hidden)

@@ -120,12 +120,22 @@ def _lln_hidden(rng):
     return [("a biased coin", {"sampler": ("discrete", [0.0, 1.0], [0.3, 0.7]), "ns": [5, 50, 500, 5000],
                                "seed": int(rng.integers(1 << 30))}),
             ("an exponential", {"sampler": ("exponential", float(rng.uniform(0.5, 3))), "ns": [20, 2000],
-                                "seed": int(rng.integers(1 << 30))})]
+                                "seed": int(rng.integers(1 << 30))}),
+            # "for each n in ns, in order, one fresh sample": sizes out of order and one repeated
+            ("a fair die, sizes out of order, one repeated",
+             {"sampler": ("discrete", [1, 2, 3, 4, 5, 6], [1 / 6] * 6), "ns": [300, 30, 300, 3],
+              "seed": int(rng.integers(1 << 30))})]
 
 
 def _lln_signed_errors(inp):
     sampler, rng = Sampler(*inp["sampler"]), np.random.default_rng(inp["seed"])
     return np.array([sampler(n, rng).mean() - sampler.mean for n in inp["ns"]])
+
+
+def _lln_sorted_distinct_sizes(inp):
+    sampler, rng = Sampler(*inp["sampler"]), np.random.default_rng(inp["seed"])
+    error_at = {n: abs(sampler(n, rng).mean() - sampler.mean) for n in sorted(set(inp["ns"]))}
+    return np.array([error_at[n] for n in inp["ns"]])
 
 
 # --------------------------------------------------------------------------- covariance_matrix
@@ -171,12 +181,18 @@ def _sample_covariance_hidden(rng):
     A = rng.standard_normal((3, 3))
     return [("30 correlated samples, ddof = 1", {"samples": rng.standard_normal((30, 3)) @ A + 2.0, "ddof": 1}),
             ("10 samples of a scalar", {"samples": rng.standard_normal((10, 1)), "ddof": 1}),
-            ("25 samples, ddof = 0", {"samples": rng.standard_normal((25, 2)) * 4, "ddof": 0})]
+            ("25 samples, ddof = 0", {"samples": rng.standard_normal((25, 2)) * 4, "ddof": 0}),
+            # the normaliser is 1/(n - ddof) for any ddof, as in np.cov, not a choice between two
+            ("12 samples, ddof = 2", {"samples": rng.standard_normal((12, 2)) + 1.0, "ddof": 2})]
 
 
 def _sample_covariance_ddof_swapped(inp):
     n, ddof = len(inp["samples"]), _ddof_or_default(inp)
     return ref_sample_covariance(inp["samples"], ddof) * (n - ddof) / (n - (1 - ddof))
+
+
+def _sample_covariance_ddof_as_flag(inp):
+    return ref_sample_covariance(inp["samples"], 1 if _ddof_or_default(inp) else 0)
 
 
 # --------------------------------------------------------------------------- checks
@@ -200,7 +216,10 @@ def register(registry: Registry) -> None:
 
     add_check(registry, "lln_errors", _lln_visible, lambda x: ref_lln(x["sampler"], x["ns"], x["seed"]),
               hidden_twin_cases=_lln_hidden,
-              mistakes=(Mistake(_lln_signed_errors, "the error must be the absolute value |mean - E[X]|."),))
+              mistakes=(Mistake(_lln_signed_errors, "the error must be the absolute value |mean - E[X]|."),
+                        Mistake(_lln_sorted_distinct_sizes,
+                                "the samples were not drawn in the order of ns: draw one fresh sample for each"
+                                " entry, in the order given, a repeated size too.")))
 
     add_check(registry, "covariance_matrix", _covariance_visible,
               lambda x: ref_covariance_matrix(x["values"], x["probs"]),
@@ -213,4 +232,7 @@ def register(registry: Registry) -> None:
     add_check(registry, "sample_covariance", _sample_covariance_visible,
               lambda x: ref_sample_covariance(x["samples"], _ddof_or_default(x)),
               hidden_twin_cases=_sample_covariance_hidden,
-              mistakes=(Mistake(_sample_covariance_ddof_swapped, "1/n and 1/(n - 1) are swapped (ddof ignored?)."),))
+              mistakes=(Mistake(_sample_covariance_ddof_swapped, "1/n and 1/(n - 1) are swapped (ddof ignored?)."),
+                        Mistake(_sample_covariance_ddof_as_flag,
+                                "ddof used as a switch between 1/(n - 1) and 1/n; the normaliser is"
+                                " 1/(n - ddof) for any ddof.")))

@@ -127,10 +127,14 @@ def _iid_hidden(rng):
     p = rng.dirichlet(np.ones(3))
     triple = np.einsum("i,j,k->ijk", p, p, p)
     q = rng.dirichlet(np.ones(2))
-    return [("three IID draws", {"joint": triple}),
-            ("pairwise but not mutually independent", {"joint": _xor_table()}),
-            ("independent, 2 and 3 values", {"joint": np.outer(q, p)}),
-            ("two IID draws with round-off", {"joint": np.outer(p, p) + rng.uniform(-1e-12, 1e-12, (3, 3))})]
+    cases = [("three IID draws", {"joint": triple}),
+             ("pairwise but not mutually independent", {"joint": _xor_table()}),
+             ("independent, 2 and 3 values", {"joint": np.outer(q, p)}),
+             ("two IID draws with round-off", {"joint": np.outer(p, p) + rng.uniform(-1e-12, 1e-12, (3, 3))})]
+    # equal axis lengths do not make the laws identical
+    r = rng.dirichlet(np.ones(3))
+    return cases + [("independent, 3 values each, the third with another law",
+                     {"joint": np.einsum("i,j,k->ijk", p, p, r)})]
 
 
 def _pairwise_only(inp):
@@ -142,6 +146,11 @@ def _pairwise_only(inp):
         if not ref_is_iid(j.sum(axis=other), BOOL_TOL):
             return False
     return True
+
+
+def _independent_with_equal_sizes(inp):
+    j = np.asarray(inp["joint"])
+    return len(set(j.shape)) == 1 and _factorises(j, BOOL_TOL)
 
 
 # --------------------------------------------------------------------------- checks
@@ -156,4 +165,7 @@ def register(registry: Registry) -> None:
     add_check(registry, "is_iid_sample_model", _iid_visible, lambda x: ref_is_iid(x["joint"], BOOL_TOL),
               hidden_twin_cases=_iid_hidden,
               mistakes=(Mistake(_pairwise_only, "pairwise independence checked; IID needs the joint to be the"
-                                                " product of all n marginals."),))
+                                                " product of all n marginals."),
+                        Mistake(_independent_with_equal_sizes,
+                                "the marginals were not compared: independent variables with the same number"
+                                " of values are IID only when their laws are identical.")))

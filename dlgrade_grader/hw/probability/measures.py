@@ -14,14 +14,18 @@ from .sample_spaces import ref_power_set
 
 
 # --------------------------------------------------------------------------- references
-def ref_is_probability_measure(P, omega, tol=BOOL_TOL) -> bool:
+def ref_is_probability_measure(P, omega, tol=BOOL_TOL, *, negative_below=None, normalised=True) -> bool:
+    """Kolmogorov's axioms within ``tol``. The keywords model mistakes: ``negative_below`` moves the
+    threshold below which a value counts as negative (None: ``-tol``, or no check for ``-inf``), and
+    ``normalised=False`` skips P(Omega) = 1."""
     omega = frozenset(omega)
     events = list(ref_power_set(omega))
     if any(e not in P for e in events):
         return False
-    if any(P[e] < -tol for e in events):
+    threshold = -tol if negative_below is None else negative_below
+    if any(P[e] < threshold for e in events):
         return False
-    if abs(P[omega] - 1.0) > tol:
+    if normalised and abs(P[omega] - 1.0) > tol:
         return False
     for e1 in events:
         for e2 in events:
@@ -76,11 +80,23 @@ def _measure_hidden(rng):
     bad_empty = dict(good)
     bad_empty[frozenset()] = 0.1
     coin = {"HH": 0.25, "HT": 0.25, "TH": 0.25, "TT": 0.25}
+    # each of the next three breaks (or, within tol, only seems to break) one axiom and keeps the others
+    signed_pmf = dict(pmf)
+    signed_pmf[int(rng.integers(1, 7))] = -float(rng.uniform(0.05, 0.2))
+    total = math.fsum(signed_pmf.values())
+    signed = ref_measure_from_pmf({w: p / total for w, p in signed_pmf.items()})
+    mass = float(rng.uniform(0.8, 0.95))
+    scaled = {e: mass * p for e, p in good.items()}
+    just_below_zero = dict(good)
+    just_below_zero[frozenset()] = -float(rng.uniform(0.2, 0.8)) * BOOL_TOL
     return [("a loaded die", {"P": good, "omega": DIE}),
             ("round-off below tol", {"P": noisy, "omega": DIE}),
             ("fails only additivity (a pair of outcomes)", {"P": bad_pair, "omega": DIE}),
             ("P(empty set) = 0.1", {"P": bad_empty, "omega": DIE}),
-            ("two fair coins", {"P": ref_measure_from_pmf(coin), "omega": COIN2})]
+            ("two fair coins", {"P": ref_measure_from_pmf(coin), "omega": COIN2}),
+            ("additive with P(Omega) = 1, one outcome of negative mass", {"P": signed, "omega": DIE}),
+            ("additive and non-negative, P(Omega) < 1", {"P": scaled, "omega": DIE}),
+            ("P(empty set) negative by less than tol (round-off)", {"P": just_below_zero, "omega": DIE})]
 
 
 def _additive_on_singletons_only(inp):
@@ -181,7 +197,15 @@ def register(registry: Registry) -> None:
               hidden_twin_cases=_measure_hidden,
               mistakes=(Mistake(_additive_on_singletons_only,
                                 "additivity checked on singletons only; it must hold for every"
-                                " pair of disjoint events (including the empty set)."),))
+                                " pair of disjoint events (including the empty set)."),
+                        Mistake(lambda x: ref_is_probability_measure(x["P"], x["omega"], negative_below=-math.inf),
+                                "non-negativity not checked: an additive table with P(Omega) = 1 can still"
+                                " give an event a negative value."),
+                        Mistake(lambda x: ref_is_probability_measure(x["P"], x["omega"], negative_below=0.0),
+                                "a value counts as negative only below -tol; round-off just below 0 is"
+                                " allowed."),
+                        Mistake(lambda x: ref_is_probability_measure(x["P"], x["omega"], normalised=False),
+                                "P(Omega) = 1 not checked.")))
 
     add_check(registry, "measure_from_pmf", _measure_from_pmf_visible, lambda x: ref_measure_from_pmf(x["pmf"]),
               hidden_twin_cases=_measure_from_pmf_hidden)
@@ -193,6 +217,9 @@ def register(registry: Registry) -> None:
     add_check(registry, "pmf_of", _pmf_of_visible, lambda x: ref_pmf_of(x["X"], x["P"]),
               hidden_twin_cases=_pmf_of_hidden,
               mistakes=(Mistake(_count_outcomes, "counted outcomes instead of adding their probabilities."),
+                        Mistake(lambda x: {v: p for v, p in ref_pmf_of(x["X"], x["P"]).items() if p > 0},
+                                "a value of X whose outcomes all have probability 0 is still a key, with"
+                                " p_X = 0."),
                         Mistake(lambda x: dict(x["P"]), "returned the pmf of the outcomes, not of X.")))
 
     add_check(registry, "is_discrete_rv_range", _countable_visible, lambda x: ref_is_countable(x["desc"]),
