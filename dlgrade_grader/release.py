@@ -152,7 +152,12 @@ jobs:
         with:
           python-version: "3.11"
       - name: Install the course package
-        run: python -m pip install ./dlgrade-student
+        run: |
+          # torch_autograd is checked with torch; PyTorch's CPU index serves it without CUDA
+          if compgen -G "torch_autograd/*.ipynb" > /dev/null; then
+            python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+          fi
+          python -m pip install ./dlgrade-student
       - name: Run the visible checks
         run: dlgrade check --summary-md "$GITHUB_STEP_SUMMARY" */*.ipynb
 """
@@ -167,7 +172,8 @@ To use it, make the assignment's template repository from this release folder:
 
 and mark it as a template repository for the Classroom assignment. On every push, the workflow
 installs `./dlgrade-student` on Python 3.11, runs `dlgrade check */*.ipynb` (each notebook top to
-bottom in a fresh kernel), writes a table of the verdicts to the run's summary page, and fails when
+bottom in a fresh kernel; torch from PyTorch's CPU wheel index first when the repository holds the
+torch_autograd notebook), writes a table of the verdicts to the run's summary page, and fails when
 a visible check fails or a test cell raises. Hidden checks are listed as waiting for grading: the
 workflow has no course key, no hidden test and no reference, and it grades nothing. Grade with
 `dlgrade grade` as usual (Classroom's own autograding is not needed).
